@@ -1,0 +1,3 @@
+from attr2img.cli import main
+
+raise SystemExit(main())
