@@ -1,0 +1,1 @@
+"""Datasets: synthetic generators, the processed on-disk format and its torch loader."""

@@ -1,0 +1,64 @@
+"""PyTorch access to a processed dataset: tensors in [-1, 1], masks in {0, 1}.
+
+The whole split stays in memory as uint8 (the datasets are small); conversion to float
+happens per batch on the target device, in channels_last layout.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+import torch
+
+from attr2img.data.fmt import load_split, read_card
+
+
+def to_model_space(images_u8: torch.Tensor, masks_u8: torch.Tensor):
+    """uint8 NHWC images and NHW masks -> float NCHW in [-1, 1] (channels_last) and N1HW in {0, 1}."""
+    x = images_u8.permute(0, 3, 1, 2).float().div_(127.5).sub_(1.0)
+    m = (masks_u8 >= 128).float().unsqueeze(1)
+    return x.contiguous(memory_format=torch.channels_last), m.contiguous(memory_format=torch.channels_last)
+
+
+class ProcessedDataset(torch.utils.data.Dataset):
+    """One split of a processed dataset; items are (x, m, y) tensors.
+
+    >>> ds = ProcessedDataset("data/processed/synth-faces", "train")
+    >>> x, m, y = ds[0]   # (3, 64, 64) in [-1, 1], (1, 64, 64) in {0, 1}, (A,)
+    """
+
+    def __init__(self, root: str | Path, split: str, verify: bool = True):
+        self.root, self.split = Path(root), split
+        self.card = read_card(root)
+        data = load_split(root, split, verify=verify)
+        self.images = torch.from_numpy(data.images)
+        self.masks = torch.from_numpy(data.masks)
+        self.attributes = torch.from_numpy(data.attributes)
+        self.ids = list(data.ids)
+
+    @property
+    def attribute_names(self) -> list[str]:
+        return list(self.card["attribute_names"])
+
+    @property
+    def attribute_kind(self) -> str:
+        return self.card["attribute_kind"]
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def __getitem__(self, i: int):
+        x, m = to_model_space(self.images[i:i + 1], self.masks[i:i + 1])
+        return x[0], m[0], self.attributes[i]
+
+    def batches(self, batch_size: int, shuffle: bool = False, generator: torch.Generator | None = None,
+                device: str | torch.device = "cpu", drop_last: bool = False) -> Iterator[tuple]:
+        """Yield (x, m, y) batches converted on ``device``."""
+        n = len(self)
+        order = torch.randperm(n, generator=generator) if shuffle else torch.arange(n)
+        stop = n - n % batch_size if drop_last else n
+        for s in range(0, stop, batch_size):
+            idx = order[s:s + batch_size]
+            x, m = to_model_space(self.images[idx].to(device), self.masks[idx].to(device))
+            yield x, m, self.attributes[idx].to(device)

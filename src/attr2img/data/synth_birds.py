@@ -1,0 +1,106 @@
+"""synth-birds: an embedded stand-in for CUB-200-2011 birds, rendered from a seed.
+
+Each image is a bird (tail, body, wing, head, eye, beak) in side view over a natural-image
+background. Attributes are sparse binary labels named after CUB's (one value per group:
+primary colour, wing colour, wing pattern, bill length, size), with CUB-like label noise.
+
+Not attributes (nuisance): position, pose angle, facing direction, scale jitter within a
+size class, beak colour, colour jitter, and the background crop.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from attr2img.data import backgrounds
+from attr2img.data.raster import ellipse, frame, grid, over, soft
+
+NAME = "synth-birds"
+SIZE = 64
+KIND = "binary"
+COLORS = {"blue": (0.20, 0.35, 0.85), "brown": (0.50, 0.33, 0.18), "yellow": (0.95, 0.85, 0.15),
+          "red": (0.85, 0.15, 0.12), "black": (0.09, 0.09, 0.10), "white": (0.95, 0.95, 0.93),
+          "grey": (0.55, 0.55, 0.58)}
+COLOR_NAMES = tuple(COLORS)
+COLOR_RGB = np.array(list(COLORS.values()), np.float32)
+PATTERNS = ("solid", "spotted", "striped")
+BILLS = ("shorter_than_head", "about_the_same_as_head", "longer_than_head")
+BILL_LENGTH = np.array([0.13, 0.30, 0.52], np.float32)      # head diameter is 0.34
+SIZES = ("small_(5_-_9_in)", "medium_(9_-_16_in)", "large_(16_-_32_in)")
+SIZE_SCALE = np.array([0.68, 0.84, 1.0], np.float32)
+GROUPS = (("has_primary_color", COLOR_NAMES), ("has_wing_color", COLOR_NAMES),
+          ("has_wing_pattern", PATTERNS), ("has_bill_length", BILLS), ("has_size", SIZES))
+ATTRIBUTES = tuple(f"{group}::{value}" for group, values in GROUPS for value in values)
+LABEL_NOISE = 0.02
+
+
+def sample_factors(rng: np.random.Generator, n: int) -> dict:
+    f = {}
+    f["primary"] = rng.integers(0, len(COLOR_NAMES), n)
+    same = rng.random(n) < 0.4                             # wings often share the body colour
+    f["wing"] = np.where(same, f["primary"], rng.integers(0, len(COLOR_NAMES), n))
+    f["pattern"] = rng.choice(len(PATTERNS), n, p=[0.5, 0.25, 0.25])
+    f["bill"] = rng.integers(0, len(BILLS), n)
+    f["size"] = rng.integers(0, len(SIZES), n)
+    # nuisance
+    f["scale"] = SIZE_SCALE[f["size"]] * rng.uniform(0.92, 1.08, n).astype(np.float32)
+    f["cx"] = rng.uniform(-0.3, 0.3, n) * (1.1 - f["scale"])
+    f["cy"] = rng.uniform(-0.25, 0.25, n) * (1.1 - f["scale"])
+    f["theta"] = rng.uniform(-0.45, 0.45, n)
+    f["mirror"] = np.where(rng.random(n) < 0.5, -1.0, 1.0)
+    f["beak_rgb"] = np.where(rng.random((n, 1)) < 0.5, [[0.92, 0.62, 0.12]], [[0.15, 0.13, 0.12]])
+    f["jitter"] = rng.uniform(-0.06, 0.06, (n, 2, 3))
+    f.update(backgrounds.draw(rng, n))
+    return f
+
+
+def attributes(rng: np.random.Generator, f: dict) -> np.ndarray:
+    """One-hot per group (0/1 as float32), each label flipped with probability LABEL_NOISE."""
+    blocks = [np.eye(len(values), dtype=np.float32)[f[key]]
+              for key, (_, values) in zip(("primary", "wing", "pattern", "bill", "size"), GROUPS)]
+    labels = np.concatenate(blocks, axis=1)
+    flip = rng.random(labels.shape) < LABEL_NOISE
+    return np.where(flip, 1.0 - labels, labels).astype(np.float32)
+
+
+def render(f: dict, size: int = SIZE) -> tuple[np.ndarray, np.ndarray]:
+    n = len(f["primary"])
+    px = 2.0 / size
+    y, x = grid(size)
+    S = f["scale"].astype(np.float32)
+    u, v = frame(y, x, f["cx"], f["cy"], f["theta"], f["mirror"])
+    body_rgb = np.clip(COLOR_RGB[f["primary"]] + f["jitter"][:, 0], 0, 1)
+    wing_rgb = np.clip(COLOR_RGB[f["wing"]] + f["jitter"][:, 1], 0, 1)
+    img = backgrounds.render(f, size)
+
+    tail = ellipse(u, v, -0.58 * S, 0.10 * S, 0.30 * S, 0.08 * S, px)
+    body = ellipse(u, v, 0.0 * S, 0.0 * S, 0.42 * S, 0.26 * S, px)
+    head = ellipse(u, v, 0.40 * S, -0.24 * S, 0.17 * S, 0.17 * S, px)
+    # beak: a triangle from the front of the head, pointing forward
+    L = BILL_LENGTH[f["bill"]] * S
+    t = (u - (0.52 * S)[:, None, None]) / L[:, None, None]          # 0 at the base, 1 at the tip
+    half = (0.055 * S)[:, None, None] * (1 - t)
+    beak_sdf = np.maximum(np.maximum(np.abs(v + (0.24 * S)[:, None, None]) - half, -t * L[:, None, None]),
+                          (t - 1) * L[:, None, None])
+    beak = soft(beak_sdf, px)
+    img = over(img, tail, wing_rgb * 0.85)
+    img = over(img, body, body_rgb)
+    img = over(img, head, body_rgb)
+    img = over(img, beak, f["beak_rgb"].astype(np.float32))
+
+    # wing with its pattern: stripes across it or spots on it
+    wing = ellipse(u, v, -0.08 * S, -0.02 * S, 0.30 * S, 0.14 * S, px)
+    k = (1.0 / (0.035 * S))[:, None, None]
+    stripes = (np.sin(u * k * 1.4) > 0.3).astype(np.float32)
+    spots = ((np.sin(u * k * 1.6) * np.sin(v * k * 1.6)) > 0.55).astype(np.float32)
+    pattern = np.where((f["pattern"] == 2)[:, None, None], stripes,
+                       np.where((f["pattern"] == 1)[:, None, None], spots, 0.0))
+    spotted = (f["pattern"] == 1)[:, None, None, None]
+    wing_px = wing_rgb[:, :, None, None] * (1 - 0.55 * pattern[:, None]) + 0.45 * pattern[:, None] * spotted
+    img = over(img, wing, wing_px)
+
+    eye = ellipse(u, v, 0.45 * S, -0.28 * S, 0.035 * S, 0.035 * S, px)
+    img = over(img, eye, np.array([[0.03, 0.03, 0.03]], np.float32).repeat(n, 0))
+    fg = np.maximum.reduce([tail, body, head, beak, wing])
+    return np.clip(img, 0.0, 1.0), fg
+

@@ -1,0 +1,185 @@
+"""synth-faces: an embedded stand-in for aligned LFW faces, rendered from a seed.
+
+Each image is a cartoon head (hair, face, neck, eyes, brows, nose, mouth, optional glasses,
+sunglasses, beard and moustache) over a natural-image background. Attribute scores imitate
+LFW's continuous classifier scores (Kumar et al.): positive means "present", with noise.
+
+Factors that are deliberately NOT attributes, so that the latent variables have work to do:
+position and scale jitter, head turn, hair length, lighting direction and strength, a colour
+cast, and the background (source photograph, crop, flip and gain).
+
+The foreground mask (hair, face, neck) is exact: it is the coverage of those layers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from attr2img.data import backgrounds
+from attr2img.data.raster import band, ellipse, frame, grid, over
+
+NAME = "synth-faces"
+SIZE = 64
+ATTRIBUTES = (
+    "Male", "Youth", "Senior", "Smiling", "Frowning", "Mouth Wide Open",
+    "Eyeglasses", "Sunglasses", "Black Hair", "Blond Hair", "Brown Hair", "Gray Hair",
+    "Bald", "Bangs", "No Beard", "Mustache", "Pale Skin",
+)
+KIND = "continuous"
+HAIR_COLORS = np.array([[0.07, 0.06, 0.06],   # black
+                        [0.93, 0.80, 0.45],   # blond
+                        [0.42, 0.25, 0.12],   # brown
+                        [0.72, 0.72, 0.74]],  # gray
+                       dtype=np.float32)
+SKIN_PALE = np.array([0.97, 0.82, 0.72], dtype=np.float32)
+SKIN_DARK = np.array([0.38, 0.24, 0.16], dtype=np.float32)
+
+# Face-template geometry in head units (multiplied by the per-image scale S), relative to the
+# face centre: the completion occluders of later stages are defined from these.
+EYE_DX, EYE_DY = 0.14, -0.08
+MOUTH_DY = 0.24
+
+
+def sample_factors(rng: np.random.Generator, n: int) -> dict:
+    """Draw the semantic factors and the nuisance factors for ``n`` faces."""
+    f = {}
+    f["male"] = rng.random(n) < 0.5
+    f["age"] = rng.beta(1.3, 1.3, n)                          # 0 young .. 1 old
+    f["smile"] = np.clip(rng.normal(0.15, 0.55, n), -1, 1)   # <0 frown, >0 smile
+    f["open"] = rng.beta(0.8, 2.0, n)                         # mouth opening
+    f["eyewear"] = rng.choice(3, n, p=[0.6, 0.25, 0.15])      # none, glasses, sunglasses
+    p_gray = np.clip((f["age"] - 0.45) * 1.6, 0, 0.9)
+    base = rng.choice(3, n, p=[0.4, 0.25, 0.35])              # black, blond, brown
+    f["hair"] = np.where(rng.random(n) < p_gray, 3, base)
+    f["bald"] = f["male"] & (rng.random(n) < 0.1 + 0.4 * f["age"])
+    f["bangs"] = ~f["bald"] & (rng.random(n) < np.where(f["male"], 0.2, 0.45))
+    f["beard"] = f["male"] & (rng.random(n) < 0.3)
+    f["mustache"] = f["male"] & (rng.random(n) < np.where(f["beard"], 0.8, 0.15))
+    f["tone"] = rng.uniform(0, 1, n)                          # 0 pale .. 1 dark
+    # nuisance
+    f["long_hair"] = ~f["bald"] & (rng.random(n) < np.where(f["male"], 0.1, 0.75))
+    f["cx"] = rng.uniform(-0.08, 0.08, n)
+    f["cy"] = rng.uniform(-0.06, 0.08, n)
+    f["scale"] = rng.uniform(0.88, 1.08, n)
+    f["turn"] = rng.uniform(-1, 1, n)
+    f["light"] = rng.uniform(-0.35, 0.35, n)
+    f["gain"] = rng.uniform(0.8, 1.15, (n, 1)) * rng.uniform(0.93, 1.07, (n, 3))
+    f.update(backgrounds.draw(rng, n))
+    return f
+
+
+def attributes(rng: np.random.Generator, f: dict) -> np.ndarray:
+    """LFW-style scores, one column per name in ATTRIBUTES (noisy, roughly in [-3, 3])."""
+    n = len(f["male"])
+
+    def on(flag, hi=1.8, lo=-1.5):
+        return np.where(flag, hi, lo)
+
+    hair = f["hair"]
+    no_hair_colour = f["bald"]
+    cols = [
+        on(f["male"], 1.8, -1.8),
+        1.5 - 3.0 * f["age"],
+        3.0 * f["age"] - 1.8,
+        2.5 * f["smile"] - 0.2,
+        -2.5 * f["smile"] - 0.6,
+        3.0 * f["open"] - 1.4,
+        on(f["eyewear"] == 1),
+        on(f["eyewear"] == 2),
+        on((hair == 0) & ~no_hair_colour),
+        on((hair == 1) & ~no_hair_colour),
+        on((hair == 2) & ~no_hair_colour),
+        on((hair == 3) & ~no_hair_colour),
+        on(f["bald"], 2.0),
+        on(f["bangs"]),
+        on(~f["beard"], 1.5, -2.0),
+        on(f["mustache"]),
+        2.0 - 4.0 * f["tone"],
+    ]
+    scores = np.stack(cols, axis=1) + rng.normal(0, 0.3, (n, len(cols)))
+    return scores.astype(np.float32)
+
+
+def render(f: dict, size: int = SIZE) -> tuple[np.ndarray, np.ndarray]:
+    """Paint faces over their backgrounds: float images (N, 3, H, W) in [0, 1] and fg coverage."""
+    n = len(f["male"])
+    px = 2.0 / size
+    y, x = grid(size)
+    S = f["scale"].astype(np.float32)
+    cx, cy = f["cx"], f["cy"]
+    u, v = frame(y, x, cx, cy)
+    turn = f["turn"]
+    fx = 0.07 * S * turn                                    # features shift with the head turn
+    hair_rgb = HAIR_COLORS[f["hair"]]
+    skin = (SKIN_PALE[None] * (1 - f["tone"][:, None]) + SKIN_DARK[None] * f["tone"][:, None])
+    skin = skin * (1.0 - 0.12 * f["age"][:, None])
+    img = backgrounds.render(f, size)
+
+    # hair behind the head (absent when bald); long hair reaches the shoulders
+    has_hair = (~f["bald"]).astype(np.float32)[:, None, None]
+    hair_a = ellipse(u, v, 0.0 * S, -0.12 * S, 0.47 * S, 0.50 * S, px)
+    long_a = ellipse(u, v, 0.0 * S, 0.20 * S, 0.50 * S, 0.62 * S, px) * (v > (-0.1 * S)[:, None, None])
+    hair_a = np.maximum(hair_a, long_a * f["long_hair"][:, None, None]) * has_hair
+    img = over(img, hair_a, hair_rgb)
+
+    # neck, then the face with directional shading
+    neck_a = band(u, v, (0.62 * S)[:, None, None], 0.14 * S, 0.70 * S, px)
+    face_rx = 0.34 * S * (1 - 0.08 * np.abs(turn)) * np.where(f["male"], 1.06, 0.97)
+    face_a = ellipse(u, v, 0.0 * S, 0.0 * S, face_rx, 0.44 * S, px)
+    shade = 1.0 + f["light"][:, None, None] * np.clip(u / (0.4 * S)[:, None, None], -1.3, 1.3)
+    skin_px = skin[:, :, None, None] * shade[:, None]
+    img = over(img, neck_a, skin_px * 0.85)
+    img = over(img, face_a, skin_px)
+    fg = np.maximum(np.maximum(hair_a, neck_a), face_a)
+
+    uf = u - fx[:, None, None]                              # coordinates of the turned features
+    # beard and moustache (darkened hair colour), bangs over the forehead
+    beard_a = face_a * np.clip((v - (0.14 * S)[:, None, None]) / px, 0, 1) * f["beard"][:, None, None]
+    img = over(img, beard_a * 0.9, hair_rgb * 0.8)
+    wave = 0.02 * S[:, None, None] * np.sin(u / (0.05 * S)[:, None, None])
+    bangs_a = face_a * np.clip(((-0.20 * S)[:, None, None] + wave - v) / px, 0, 1) * f["bangs"][:, None, None]
+    img = over(img, bangs_a, hair_rgb)
+
+    # eyes and brows (brows tilt with a frown)
+    white = np.ones((n, 3), np.float32) * 0.95
+    dark = np.array([[0.08, 0.06, 0.05]], np.float32).repeat(n, 0)
+    brow_rgb = np.where(f["bald"][:, None], hair_rgb * 0.5 + 0.2, hair_rgb * 0.8)
+    for side in (-1.0, 1.0):
+        ex = side * EYE_DX * S
+        ue = uf - ex[:, None, None]
+        img = over(img, ellipse(ue, v, 0 * S, EYE_DY * S, 0.055 * S, 0.032 * S, px), white)
+        img = over(img, ellipse(ue, v, 0.008 * S * turn, EYE_DY * S, 0.025 * S, 0.025 * S, px), dark)
+        tilt = (-np.minimum(f["smile"], 0) * 0.5 * side)[:, None, None] * ue
+        brow_v = (EYE_DY * S - 0.075 * S)[:, None, None] - tilt
+        img = over(img, band(ue, v, brow_v, 0.065 * S, 0.022 * S, px), brow_rgb)
+
+    # nose
+    img = over(img, ellipse(uf * 1.0, v, 0.04 * S * turn, 0.07 * S, 0.03 * S, 0.06 * S, px) * 0.35, skin * 0.6)
+
+    # mouth: a curved band; smiling lowers its centre (corners up), frowning raises it
+    w = 0.11 * S * (1 + 0.35 * np.maximum(f["smile"], 0))
+    du = uf / w[:, None, None]
+    mouth_v = (MOUTH_DY * S)[:, None, None] + (0.05 * S * f["smile"])[:, None, None] * (1 - du ** 2)
+    thick = 0.028 * S + 0.07 * S * f["open"]
+    lips_a = band(uf, v, mouth_v, w, thick + 0.02 * S, px)
+    img = over(img, lips_a, np.array([[0.70, 0.25, 0.25]], np.float32) * (1 - 0.4 * f["tone"][:, None]))
+    inner_a = band(uf, v, mouth_v, w * 0.85, thick * 0.6, px) * (f["open"] > 0.25)[:, None, None]
+    img = over(img, inner_a, np.array([[0.18, 0.04, 0.05]], np.float32).repeat(n, 0))
+    must_a = band(uf, v, mouth_v - (thick / 2 + 0.035 * S)[:, None, None], w * 1.05, 0.035 * S, px)
+    img = over(img, must_a * f["mustache"][:, None, None], hair_rgb * 0.85)
+
+    # eyewear: rings (glasses) or dark filled lenses (sunglasses), with a bridge
+    glasses = (f["eyewear"] == 1)[:, None, None]
+    sun = (f["eyewear"] == 2)[:, None, None]
+    for side in (-1.0, 1.0):
+        ue = uf - (side * EYE_DX * S)[:, None, None]
+        outer = ellipse(ue, v, 0 * S, EYE_DY * S, 0.085 * S, 0.065 * S, px)
+        inner = ellipse(ue, v, 0 * S, EYE_DY * S, 0.067 * S, 0.047 * S, px)
+        img = over(img, (outer - inner).clip(0, 1) * glasses, dark)
+        img = over(img, outer * sun, np.array([[0.04, 0.05, 0.08]], np.float32).repeat(n, 0))
+    bridge = band(uf, v, (EYE_DY * S - 0.01 * S)[:, None, None], 0.06 * S, 0.014 * S, px)
+    img = over(img, bridge * (glasses | sun), dark)
+
+    img = np.clip(img * f["gain"][:, :, None, None], 0.0, 1.0)
+    return img, fg
+
