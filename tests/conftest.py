@@ -1,0 +1,61 @@
+import copy
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def default_params() -> dict:
+    return yaml.safe_load((ROOT / "params.yaml").read_text())
+
+
+def tiny(params: dict) -> dict:
+    """The default parameters shrunk to a few images per split."""
+    p = copy.deepcopy(params)
+    for name in ("synth-faces", "synth-birds"):
+        p["data"][name].update(n_train=24, n_val=8, n_test=8)
+    p["figures"]["overview"]["n_examples"] = 4
+    return p
+
+
+@pytest.fixture(scope="session")
+def tiny_params(default_params) -> dict:
+    return tiny(default_params)
+
+
+@pytest.fixture
+def tiny_params_file(tmp_path, tiny_params) -> Path:
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(tiny_params, sort_keys=False))
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_datasets(tmp_path_factory, tiny_params) -> dict:
+    """Both synthetic datasets, prepared once per test session on tiny parameters."""
+    from attr2img.data import prepare
+
+    root = tmp_path_factory.mktemp("processed")
+    return {name: (prepare.run(name, tiny_params, root / name), root / name)
+            for name in ("synth-faces", "synth-birds")}
+
+
+def make_workspace(dest: Path, params: dict) -> Path:
+    """A git repository holding the workflow (front-ends, params, package sources) and DVC."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for item in ("Snakefile", "dvc.yaml", "workflow", "src", ".dvcignore"):
+        src = ROOT / item
+        if src.is_dir():
+            shutil.copytree(src, dest / item, symlinks=True, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+        elif src.exists():
+            shutil.copy2(src, dest / item)
+    (dest / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    run = lambda *cmd: subprocess.run(cmd, cwd=dest, check=True, capture_output=True)  # noqa: E731
+    run("git", "init", "-q")
+    run("dvc", "init", "-q")
+    return dest

@@ -1,0 +1,67 @@
+"""Read the DAG that each front-end would run, as comparable data.
+
+A job is (command, inputs, outputs); stage names differ between the engines (DVC's
+``prepare@synth-faces`` vs Snakemake's rule ``prepare`` with a wildcard) but commands,
+inputs and outputs must be identical.
+"""
+
+from __future__ import annotations
+
+import os
+import contextlib
+from pathlib import Path
+
+
+@contextlib.contextmanager
+def _cwd(path):
+    old = os.getcwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(old)
+
+
+def _norm(paths) -> tuple:
+    return tuple(sorted(os.path.normpath(str(p)).rstrip("/") for p in paths))
+
+
+def dvc_jobs(root: str | Path) -> dict:
+    """command -> (stage name, deps, outs) for every stage of dvc.yaml in ``root``."""
+    from dvc.dependency.param import ParamsDependency
+    from dvc.repo import Repo
+
+    jobs = {}
+    with Repo(str(root)) as repo:
+        for stage in repo.index.stages:
+            deps = [os.path.relpath(d.fs_path, root) for d in stage.deps if not isinstance(d, ParamsDependency)]
+            outs = [os.path.relpath(o.fs_path, root) for o in stage.outs]
+            jobs[stage.cmd.strip()] = (stage.name, _norm(deps), _norm(outs))
+    return jobs
+
+
+def snakemake_jobs(root: str | Path, config: dict | None = None) -> dict:
+    """command -> (rule name, inputs, outputs) for every job Snakemake would run from scratch."""
+    from snakemake.api import SnakemakeApi
+    from snakemake.settings.types import ConfigSettings, DAGSettings, OutputSettings, ResourceSettings
+
+    root = Path(root).resolve()
+    jobs = {}
+    with _cwd(root), SnakemakeApi(OutputSettings(quiet={"all"})) as api:
+        wf = api.workflow(resource_settings=ResourceSettings(cores=1),
+                          config_settings=ConfigSettings(config=config or {}),
+                          snakefile=root / "Snakefile", workdir=root)
+        # The DAG is built through Snakemake's internal workflow object (no public API returns
+        # jobs); pyproject pins snakemake's major version for this reason.
+        workflow = wf.dag(dag_settings=DAGSettings(forceall=True)).workflow_api._workflow
+        workflow._prepare_dag(forceall=True, ignore_incomplete=True, lock_warn_only=True, nolock=True)
+        workflow._build_dag()
+        for job in workflow.dag.jobs:
+            if job.shellcmd is None:   # the target rule `all`
+                continue
+            jobs[job.shellcmd.strip()] = (job.rule.name, _norm(job.input), _norm(job.output))
+    return jobs
+
+
+def strip_names(jobs: dict) -> dict:
+    return {cmd: (deps, outs) for cmd, (_, deps, outs) in jobs.items()}

@@ -1,0 +1,76 @@
+"""dvc.yaml and the Snakefile describe the same DAG, and each stage's source deps are honest."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from attr2img.cli import STAGE_MODULES
+from conftest import ROOT, make_workspace
+from dagtools import dvc_jobs, snakemake_jobs, strip_names
+
+
+@pytest.fixture(scope="module")
+def default_dags():
+    return dvc_jobs(ROOT), snakemake_jobs(ROOT)
+
+
+def test_same_dag_on_default_params(default_dags):
+    dvc, smk = default_dags
+    assert dvc, "dvc.yaml has no stages"
+    assert strip_names(dvc) == strip_names(smk)
+
+
+def test_every_stage_of_the_cli_is_in_the_dag(default_dags, default_params):
+    dvc, _ = default_dags
+    stages = {name.split("@")[0] for name, _, _ in dvc.values()}
+    assert stages == set(STAGE_MODULES)
+    # one job per stage and dataset
+    assert len(dvc) == len(STAGE_MODULES) * len(default_params["datasets"])
+
+
+def test_dag_follows_the_dataset_list(tmp_path, default_params):
+    params = dict(default_params, datasets=["synth-birds"])
+    ws = make_workspace(tmp_path / "ws", params)
+    dvc, smk = dvc_jobs(ws), snakemake_jobs(ws)
+    assert strip_names(dvc) == strip_names(smk)
+    assert all("synth-faces" not in cmd for cmd in dvc)
+    # Snakemake's documented override selects the same jobs as editing params.yaml
+    ws_default = make_workspace(tmp_path / "ws2", default_params)
+    assert strip_names(snakemake_jobs(ws_default, config={"datasets": ["synth-birds"]})) == strip_names(dvc)
+
+
+def test_a_stage_in_one_front_end_only_is_detected(tmp_path, default_params):
+    ws = make_workspace(tmp_path / "ws", default_params)
+    dvc_yaml = yaml.safe_load((ws / "dvc.yaml").read_text())
+    dvc_yaml["stages"]["extra"] = {"cmd": "attr2img check-params --params params.yaml", "deps": ["params.yaml"]}
+    (ws / "dvc.yaml").write_text(yaml.safe_dump(dvc_yaml))
+    assert strip_names(dvc_jobs(ws)) != strip_names(snakemake_jobs(ws))
+
+
+def test_a_changed_dependency_in_one_front_end_is_detected(tmp_path, default_params):
+    ws = make_workspace(tmp_path / "ws", default_params)
+    smk = ws / "workflow" / "rules" / "figures.smk"
+    smk.write_text(smk.read_text().replace('"src/attr2img/figures/common.py",\n', ""))
+    assert strip_names(dvc_jobs(ws)) != strip_names(snakemake_jobs(ws))
+
+
+def _imported_sources(module: str) -> set:
+    code = ("import importlib, json, sys, attr2img.cli as cli; importlib.import_module(%r); "
+            "print(json.dumps([m.__file__ for n, m in sys.modules.items() if n.split('.')[0] == 'attr2img']))"
+            % module)
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    return {os.path.relpath(f, ROOT) for f in json.loads(out)}
+
+
+@pytest.mark.parametrize("stage", sorted(STAGE_MODULES))
+def test_source_deps_are_exactly_what_the_stage_imports(stage, default_dags):
+    dvc, _ = default_dags
+    wanted = _imported_sources(STAGE_MODULES[stage]) | {"src/attr2img/schemas/params.schema.yaml"}
+    for name, deps, _ in dvc.values():
+        if name.split("@")[0] == stage:
+            src_deps = {d for d in deps if d.startswith("src/")}
+            assert src_deps == wanted, f"{name}: missing {wanted - src_deps}, stale {src_deps - wanted}"

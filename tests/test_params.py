@@ -1,0 +1,103 @@
+import copy
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from attr2img.cli import main
+from attr2img.params import ParamsError, check_snakemake_config, load_params, validate
+from conftest import ROOT
+
+
+def test_default_params_are_valid():
+    params = load_params(ROOT / "params.yaml")
+    assert params["datasets"]
+
+
+def test_schema_link_in_workflow_is_the_package_schema():
+    assert (ROOT / "workflow/schemas/params.schema.yaml").resolve() == \
+        (ROOT / "src/attr2img/schemas/params.schema.yaml").resolve()
+
+
+def _error(params) -> str:
+    with pytest.raises(ParamsError) as exc:
+        validate(params)
+    return str(exc.value)
+
+
+def test_typo_key_is_named_with_allowed_keys(default_params):
+    p = copy.deepcopy(default_params)
+    p["data"]["synth-faces"]["n_trian"] = p["data"]["synth-faces"].pop("n_train")
+    msg = _error(p)
+    assert "'n_trian'" in msg and "data.synth-faces" in msg
+    assert "allowed keys: n_test, n_train, n_val, seed" in msg
+
+
+def test_unknown_top_level_key(default_params):
+    msg = _error(dict(default_params, dataset=["synth-faces"]))
+    assert "'dataset'" in msg and "datasets" in msg
+
+
+def test_wrong_type_names_the_key(default_params):
+    p = copy.deepcopy(default_params)
+    p["data"]["synth-birds"]["seed"] = "one"
+    msg = _error(p)
+    assert "'data.synth-birds.seed'" in msg and "integer" in msg
+
+
+def test_out_of_range_names_key_and_range(default_params):
+    p = copy.deepcopy(default_params)
+    p["figures"]["overview"]["n_examples"] = 100
+    msg = _error(p)
+    assert "'figures.overview.n_examples'" in msg and "[1, 32]" in msg
+
+
+def test_unknown_dataset_lists_allowed_values(default_params):
+    msg = _error(dict(default_params, datasets=["synth-faces", "lfv"]))
+    assert "'datasets[1]'" in msg and "'lfv'" in msg and "synth-birds" in msg
+
+
+def test_every_problem_is_reported_at_once(default_params):
+    p = copy.deepcopy(default_params)
+    p["data"]["synth-faces"]["n_val"] = 0
+    p["data"]["synth-birds"]["n_test"] = -3
+    msg = _error(p)
+    assert "data.synth-faces.n_val" in msg and "data.synth-birds.n_test" in msg
+
+
+def test_cli_refuses_bad_params_and_writes_nothing(tmp_path, default_params, capsys):
+    p = copy.deepcopy(default_params)
+    p["data"]["synth-faces"]["n_train"] = 2.5
+    bad = tmp_path / "params.yaml"
+    bad.write_text(yaml.safe_dump(p))
+    out = tmp_path / "out"
+    assert main(["prepare", "--params", str(bad), "--dataset", "synth-faces", "--out", str(out)]) == 2
+    assert "data.synth-faces.n_train" in capsys.readouterr().err
+    assert not out.exists() and sorted(x.name for x in tmp_path.iterdir()) == ["params.yaml"]
+
+
+def test_missing_and_unparsable_files(tmp_path):
+    with pytest.raises(ParamsError, match="not found"):
+        load_params(tmp_path / "nope.yaml")
+    (tmp_path / "bad.yaml").write_text("datasets: [unclosed\n")
+    with pytest.raises(ParamsError, match="not valid YAML"):
+        load_params(tmp_path / "bad.yaml")
+
+
+def test_snakemake_config_may_only_override_datasets(default_params, tmp_path):
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(default_params))
+    check_snakemake_config(dict(default_params, datasets=["synth-birds"]), path)
+    other = copy.deepcopy(default_params)
+    other["figures"]["overview"]["seed"] = 5
+    with pytest.raises(ParamsError, match="figures"):
+        check_snakemake_config(other, path)
+
+
+def test_snakemake_refuses_invalid_config_before_running(tmp_path):
+    res = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--cores", "1", "-d", str(ROOT),
+                          "-s", str(ROOT / "Snakefile"), "--config", "datasets=[lfv]"],
+                         capture_output=True, text=True)
+    assert res.returncode != 0
+    assert "'lfv' is not allowed" in res.stdout + res.stderr

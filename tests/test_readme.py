@@ -1,0 +1,32 @@
+"""The README's quick start is what CI runs, and the documented commands exist."""
+
+import re
+
+from attr2img.cli import STAGE_MODULES, build_parser
+from conftest import ROOT
+
+
+def quick_start() -> list[str]:
+    text = (ROOT / "README.md").read_text()
+    section = text.split("## Quick start", 1)[1]
+    block = re.search(r"```bash\n(.*?)```", section, re.S).group(1)
+    return [line for line in block.splitlines() if line.strip()]
+
+
+def test_quick_start_is_two_commands_and_ci_runs_them_verbatim():
+    commands = quick_start()
+    assert len(commands) == 2
+    ci = (ROOT / ".ci/run").read_text().splitlines()
+    for cmd in commands:
+        assert cmd in ci, f"README command not in .ci/run: {cmd}"
+    assert "pytest" in commands[1] and "dvc repro" in commands[0]
+
+
+def test_readme_stage_commands_parse():
+    text = (ROOT / "README.md").read_text()
+    parser = build_parser()
+    lines = [l.strip() for l in text.splitlines() if l.strip().startswith("attr2img ") and "--help" not in l]
+    assert lines
+    for line in lines:
+        args = parser.parse_args(line.split()[1:])
+        assert args.stage in set(STAGE_MODULES) | {"check-params"}

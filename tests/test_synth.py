@@ -1,0 +1,109 @@
+"""The embedded synthetic datasets: determinism, masks, attributes."""
+
+import numpy as np
+import pytest
+
+from attr2img.data import synth, synth_birds, synth_faces
+from attr2img.data.names import CUB_COLORS, CUB_GROUPS, LFW_ATTRIBUTES
+
+NAMES = sorted(synth.GENERATORS)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_same_seed_same_bytes_other_seed_differs(name):
+    a, b, c = synth.generate(name, 40, 7), synth.generate(name, 40, 7), synth.generate(name, 40, 8)
+    for key in ("images", "masks", "attributes"):
+        assert a[key].tobytes() == b[key].tobytes()
+    assert not np.array_equal(a["images"], c["images"])
+    assert not np.array_equal(a["attributes"], c["attributes"])
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_result_does_not_depend_on_chunking(name):
+    a, b = synth.generate(name, 50, 3, chunk=7), synth.generate(name, 50, 3, chunk=64)
+    assert np.array_equal(a["images"], b["images"]) and np.array_equal(a["masks"], b["masks"])
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_shapes_dtypes_and_nontrivial_content(name):
+    d = synth.generate(name, 30, 0)
+    gen = synth.GENERATORS[name]
+    assert d["images"].shape == (30, 64, 64, 3) and d["images"].dtype == np.uint8
+    assert d["masks"].shape == (30, 64, 64) and set(np.unique(d["masks"])) <= {0, 255}
+    assert d["attributes"].shape == (30, len(gen.ATTRIBUTES)) and d["attributes"].dtype == np.float32
+    fg = (d["masks"] > 0).mean(axis=(1, 2))
+    assert fg.min() > 0.03 and fg.max() < 0.8, "every image has a foreground and a background"
+    # backgrounds are natural-image crops, not flat colour
+    bg_std = [d["images"][i][d["masks"][i] == 0].std() for i in range(30)]
+    assert np.median(bg_std) > 10
+
+
+@pytest.mark.parametrize("gen", [synth_faces, synth_birds])
+def test_mask_is_exactly_the_rendered_foreground(gen):
+    """Swapping the background changes only pixels outside the mask (up to the 1-px antialiased
+    edge), and pixels deep inside the mask not at all."""
+    rng = np.random.default_rng(0)
+    f = gen.sample_factors(rng, 16)
+    f = {k: v.astype(np.float32) if v.dtype.kind == "f" else v for k, v in f.items()}
+    g = dict(f, bg_source=(f["bg_source"] + 5) % 14, bg_gain=f["bg_gain"][::-1].copy())
+    img_a, cover = gen.render(f)
+    img_b, cover_b = gen.render(g)
+    assert np.array_equal(cover, cover_b)
+    changed = np.abs(img_a - img_b).max(axis=1) > 1e-6
+    assert not changed[cover >= 1.0].any(), "fully covered pixels must not show the background"
+    assert changed[cover <= 0.0].mean() > 0.9, "uncovered pixels show the background"
+
+
+def test_face_attribute_names_are_lfw_names():
+    assert set(synth_faces.ATTRIBUTES) <= set(LFW_ATTRIBUTES)
+    for required in ("Male", "Smiling", "Frowning", "Eyeglasses", "Sunglasses", "Mouth Wide Open",
+                     "Black Hair", "Blond Hair", "Brown Hair", "Gray Hair", "Youth", "Senior",
+                     "Pale Skin", "Bangs", "No Beard"):
+        assert required in synth_faces.ATTRIBUTES
+
+
+def test_bird_attribute_names_follow_cub():
+    for name in synth_birds.ATTRIBUTES:
+        group, value = name.split("::")
+        assert group in CUB_GROUPS
+        if group.endswith("_color"):
+            assert value in CUB_COLORS
+    groups = {n.split("::")[0] for n in synth_birds.ATTRIBUTES}
+    assert {"has_primary_color", "has_wing_color", "has_wing_pattern", "has_bill_length", "has_size"} <= groups
+
+
+def test_face_scores_are_lfw_like_and_both_signs_occur():
+    a = synth.generate("synth-faces", 400, 1)["attributes"]
+    assert np.abs(a).max() < 5
+    assert ((a > 0).mean(0) > 0.05).all() and ((a < 0).mean(0) > 0.05).all()
+
+
+def test_bird_labels_are_sparse_one_hot_per_group():
+    a = synth.generate("synth-birds", 400, 1)["attributes"]
+    assert set(np.unique(a)) == {0.0, 1.0}
+    start = 0
+    for _, values in synth_birds.GROUPS:
+        block = a[:, start:start + len(values)]
+        assert (block.sum(1) == 1).mean() > 0.85   # one-hot up to label noise
+        start += len(values)
+
+
+def test_face_attributes_are_visible_in_the_pixels():
+    d = synth.generate("synth-faces", 600, 2)
+    a, img = d["attributes"], d["images"].astype(np.float32)
+    col = synth_faces.ATTRIBUTES.index
+    eyes = img[:, 27:32, 25:39].mean(axis=(1, 2, 3))          # the eyes of the face template
+    assert eyes[a[:, col("Sunglasses")] > 1].mean() < eyes[a[:, col("Sunglasses")] < -1].mean() - 25
+    skin = a[:, col("Pale Skin")]
+    face = img[:, 28:40, 26:38].mean(axis=(1, 2, 3))
+    assert np.corrcoef(skin, face)[0, 1] > 0.5
+
+
+def test_bird_colour_labels_are_visible_in_the_pixels():
+    d = synth.generate("synth-birds", 600, 2)
+    a, img, m = d["attributes"], d["images"].astype(np.float32), d["masks"] > 0
+    col = synth_birds.ATTRIBUTES.index
+    blueness = np.array([(img[i][m[i]][:, 2] - img[i][m[i]][:, 0]).mean() for i in range(len(img))])
+    blue = a[:, col("has_primary_color::blue")] == 1
+    yellow = a[:, col("has_primary_color::yellow")] == 1
+    assert blueness[blue].mean() > blueness[yellow].mean() + 50
