@@ -1,0 +1,36 @@
+"""One code path for CPU and GPU: device choice and mixed precision."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+
+import torch
+
+
+def configure_threads(threads: int) -> int:
+    """Use ``threads`` CPU threads (0 = every core this process may use) and return the count.
+
+    Set explicitly because workflow engines differ (Snakemake exports OMP_NUM_THREADS=1 to its
+    jobs, DVC does not) and CPU results depend on the thread count: with the same setting both
+    engines compute bit-identical models on the same machine.
+    """
+    n = threads or (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+    torch.set_num_threads(n)
+    return n
+
+
+def resolve_device(preference: str = "auto") -> torch.device:
+    """``auto`` picks CUDA when present, else the CPU; ``cpu`` forces the CPU."""
+    if preference == "cpu":
+        return torch.device("cpu")
+    if preference == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("device 'cuda' was requested but no CUDA device is available; use 'auto' or 'cpu'")
+    return torch.device("cuda" if preference in ("cuda", "auto") and torch.cuda.is_available() else "cpu")
+
+
+def autocast(device: torch.device):
+    """bf16 autocast on CUDA; plain fp32 on the CPU."""
+    if device.type == "cuda":
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return contextlib.nullcontext()

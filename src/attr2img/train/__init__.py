@@ -1,0 +1,1 @@
+"""Training: batched augmentation on the device, the loop with checkpoints and resume."""

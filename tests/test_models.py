@@ -1,0 +1,175 @@
+"""The networks, layer for layer, and the disCVAE's defining properties."""
+
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from attr2img.models import CVAE, AttributeRegressor, DisCVAE, ModelConfig, build_model
+from attr2img.models.nets import ImageEncoder, kl_to_standard_normal
+
+A = 73  # LFW
+
+
+def conv(cin, cout, k, bn=True):
+    return cin * cout * k * k + (2 * cout if bn else cout)   # BN: weight + bias; else conv bias
+
+
+def lin(i, o):
+    return i * o + o
+
+
+def encoder_params(c=(64, 128, 256, 256, 1024, 1024)):
+    c1, c2, c3, c4, c5, fc = c
+    return (conv(3, c1, 5, bn=False) + conv(c1, c2, 5) + conv(c2, c3, 3) + conv(c3, c4, 3)
+            + conv(c4, c5, 4, bn=False) + lin(c5, fc))
+
+
+def decoder_params(d_in, heads):
+    return (lin(d_in, 256) + lin(256, 256 * 64) + conv(256, 256, 3) + conv(256, 256, 5)
+            + conv(256, 128, 5) + conv(128, 64, 5) + heads * conv(64, 3, 5, bn=False))
+
+
+def count(model):
+    return sum(p.numel() for p in model.parameters())
+
+
+def test_cvae_parameter_count_at_paper_width():
+    z = 256
+    expected = (encoder_params() + lin(A, z) + lin(1024 + z, z) + lin(1024, z)    # recognition
+                + lin(A, 2 * z) + decoder_params(z + 2 * z, heads=1))             # generation
+    assert count(CVAE(ModelConfig("cvae", A))) == expected
+
+
+def test_vae_is_the_cvae_without_attributes():
+    z = 256
+    expected = encoder_params() + lin(1024, z) + lin(1024, z) + decoder_params(z, heads=1)
+    assert count(CVAE(ModelConfig("vae", A))) == expected
+
+
+def test_discvae_parameter_count_at_paper_width():
+    zf, zb = 192, 64
+    fg = encoder_params() + lin(A, zf) + lin(1024 + zf, zf) + lin(1024, zf)
+    bg = encoder_params((64, 64, 64, 64, 256, 256)) + lin(256 + A + zf, 256) + lin(256, zb) + lin(256, zb)
+    dec_fg = lin(A, 2 * zf) + decoder_params(zf + 2 * zf, heads=2)
+    dec_bg = (lin(zb, 256 * 4) + conv(256, 128, 3) + conv(128, 128, 3) + conv(128, 64, 3) + conv(64, 64, 3)
+              + conv(64, 64, 3) + conv(64, 64, 3) + conv(64, 32, 5) + conv(32, 3, 5, bn=False))
+    assert count(DisCVAE(ModelConfig("discvae", A, zf_dim=zf, zb_dim=zb))) == fg + bg + dec_fg + dec_bg
+
+
+@pytest.mark.parametrize("name", ["vae", "cvae", "discvae"])
+def test_generator_shapes_and_range(name):
+    model = build_model(ModelConfig(name, 17, width=0.125)).eval()
+    y = torch.randn(3, 17)
+    x = model.generate(y, n=2, generator=torch.Generator().manual_seed(0))
+    assert x.shape == (6, 3, 64, 64)
+    assert model.decode(torch.randn(4, model.latent_dim), torch.randn(4, 17)).shape == (4, 3, 64, 64)
+    assert -1 <= x.min() and x.max() <= 1 or name == "discvae"   # the composite may exceed 1
+
+
+def test_regressor_shapes_and_binary_predictions_are_probabilities():
+    reg = AttributeRegressor(ModelConfig("regressor", 23, attribute_kind="binary", width=0.125)).eval()
+    p = reg.predict(torch.randn(5, 3, 64, 64))
+    assert p.shape == (5, 23) and (p >= 0).all() and (p <= 1).all()
+
+
+@pytest.fixture
+def dis():
+    torch.manual_seed(0)
+    return DisCVAE(ModelConfig("discvae", 17, width=0.125, zf_dim=12, zb_dim=8)).eval()
+
+
+def _set_gate(model, bias):
+    conv_ = model.dec_fg.heads["gate"][0]
+    nn.init.zeros_(conv_.weight)
+    nn.init.constant_(conv_.bias, bias)
+
+
+def test_composition_is_eq4_on_unit_pixels(dis):
+    zf, zb, y = torch.randn(2, 12), torch.randn(2, 8), torch.randn(2, 17)
+    _set_gate(dis, -60.0)                      # g = 0: the background is hidden
+    out = dis.decode_layers(zf, zb, y)
+    assert torch.allclose(out["x"], out["x_fg"], atol=1e-5)
+    _set_gate(dis, 60.0)                       # g = 1: x = x_F + x_B with pixels on [0, 1]
+    out = dis.decode_layers(zf, zb, y)
+    expected = ((out["x_fg"] + 1) / 2 + (out["x_bg"] + 1) / 2) * 2 - 1
+    assert torch.allclose(out["x"], expected, atol=1e-5)
+
+
+def test_gate_target_is_the_background_mask(dis):
+    _set_gate(dis, 60.0)                       # g = 1 everywhere: "background visible"
+    x, y = torch.rand(2, 3, 64, 64) * 2 - 1, torch.randn(2, 17)
+    _, parts_bg = dis.loss(x, torch.zeros(2, 1, 64, 64), y)    # all background
+    _, parts_fg = dis.loss(x, torch.ones(2, 1, 64, 64), y)     # all foreground
+    assert parts_bg["gate_bce"] < 1e-3 < 1000 < parts_fg["gate_bce"]
+
+
+def test_background_posterior_receives_z_fg_and_background_decoder_ignores_y(dis):
+    x, y = torch.rand(1, 3, 64, 64) * 2 - 1, torch.randn(1, 17)
+    m1, m2 = torch.zeros(1, 1, 64, 64), torch.zeros(1, 1, 64, 64)
+    m1[..., 16:48, 16:48] = 1
+    m2[..., 8:40, 20:60] = 1
+    # same full image and y, different mask: only z_F changes, and it must reach q(z_B | z_F, x, y)
+    zf1, _, (mu_b1, _) = dis.encode(x, m1, y, sample=False)
+    zf2, _, (mu_b2, _) = dis.encode(x, m2, y, sample=False)
+    assert not torch.allclose(zf1, zf2) and not torch.allclose(mu_b1, mu_b2)
+    zf, zb = torch.randn(1, 12), torch.randn(1, 8)
+    a, b = dis.decode_layers(zf, zb, torch.randn(1, 17)), dis.decode_layers(zf, zb, torch.randn(1, 17))
+    assert torch.equal(a["x_bg"], b["x_bg"]) and not torch.allclose(a["x_fg"], b["x_fg"])
+
+
+@pytest.mark.parametrize("name", ["vae", "cvae", "discvae", "regressor"])
+def test_dropout_only_on_the_image_stream(name):
+    model = build_model(ModelConfig(name, 17, width=0.125))
+    encoders = [m for m in model.modules() if isinstance(m, ImageEncoder)]
+    inside = {id(d) for e in encoders for d in e.modules() if isinstance(d, nn.Dropout)}
+    everywhere = {id(d) for d in model.modules() if isinstance(d, nn.Dropout)}
+    assert inside and inside == everywhere
+
+
+def test_attribute_stream_is_deterministic_in_training_mode():
+    model = CVAE(ModelConfig("cvae", 17, width=0.125)).train()
+    y = torch.randn(4, 17)
+    assert torch.equal(model.enc_attr(y), model.enc_attr(y))
+    x = torch.randn(4, 3, 64, 64)
+    assert not torch.equal(model.enc_image(x), model.enc_image(x))      # dropout is active
+
+
+def test_analytic_kl_matches_monte_carlo():
+    torch.manual_seed(0)
+    mu, logvar = torch.randn(1, 5) * 0.7, torch.randn(1, 5) * 0.5
+    std = (0.5 * logvar).exp()
+    z = mu + std * torch.randn(200_000, 5)
+    log_q = (-0.5 * ((z - mu) / std) ** 2 - torch.log(std) - 0.5 * math.log(2 * math.pi)).sum(1)
+    log_p = (-0.5 * z ** 2 - 0.5 * math.log(2 * math.pi)).sum(1)
+    mc = (log_q - log_p).mean()
+    assert abs(float(kl_to_standard_normal(mu, logvar)[0]) - float(mc)) < 0.02
+
+
+@pytest.mark.parametrize("name", ["cvae", "discvae"])
+def test_tiny_overfit_loss_falls(name):
+    from attr2img.data import synth
+    from attr2img.data.loader import to_model_space
+
+    torch.manual_seed(0)
+    d = synth.generate("synth-faces", 8, 0)
+    x, m = to_model_space(torch.from_numpy(d["images"]), torch.from_numpy(d["masks"]))
+    y = torch.from_numpy(d["attributes"])
+    model = build_model(ModelConfig(name, y.shape[1], width=0.125, zf_dim=16, zb_dim=8, z_dim=16))
+    opt = torch.optim.Adam(model.parameters(), 3e-3)
+    losses = []
+    for _ in range(60):
+        loss, _ = model.loss(x, m, y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(float(loss.detach()))
+    assert sum(losses[-5:]) / 5 < 0.5 * losses[0]
+
+
+def test_config_errors_name_the_choices():
+    with pytest.raises(ValueError, match="vae, cvae, discvae, regressor"):
+        ModelConfig("gan", 5)
+    with pytest.raises(ValueError, match="smoothl1"):
+        ModelConfig("cvae", 5, recon_loss="l1")

@@ -1,0 +1,134 @@
+"""The train stage: outputs, DVC plots, checkpoints and bit-identical resume on the CPU."""
+
+import copy
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from attr2img.cli import main
+from attr2img.errors import ModelError
+from attr2img.models.store import load_model
+from attr2img.train.augment import AugmentConfig, augment
+from attr2img.train.loop import train
+
+
+def _params(tiny_params, epochs=3):
+    p = copy.deepcopy(tiny_params)
+    p["train"]["epochs"] = {d: {k: epochs for k in m} for d, m in p["train"]["epochs"].items()}
+    p["train"]["device"] = "cpu"
+    return p
+
+
+def _train(tiny_datasets, params, tmp, model="discvae", dataset="synth-faces", **kw):
+    _, root = tiny_datasets[dataset]
+    return train(model, root, tmp / "model", params, dataset, tmp / "log.tsv", tmp / "ckpt", **kw)
+
+
+def test_outputs_card_and_plots_file(tmp_path, tiny_datasets, tiny_params):
+    params = _params(tiny_params, epochs=2)
+    card = _train(tiny_datasets, params, tmp_path, model="cvae")
+    model, saved = load_model(tmp_path / "model")
+    assert saved["dataset_checksum"] == tiny_datasets["synth-faces"][0]["checksum"]
+    assert saved["config"]["model"] == "cvae" and saved["config"]["width"] == 0.125
+    assert card["steps"] == 2 * (24 // 8) and saved["git_revision"]
+    rows = (tmp_path / "log.tsv").read_text().splitlines()
+    header = rows[0].split("\t")
+    assert header[:2] == ["epoch", "step"] and "train_loss" in header and "val_loss" in header
+    assert len(rows) == 1 + 2
+    assert not (tmp_path / "ckpt" / "last.pt").exists(), "the checkpoint is removed once training ends"
+
+
+@pytest.mark.parametrize("model", ["discvae", "regressor"])
+def test_killed_and_resumed_run_is_bit_identical(tmp_path, tiny_datasets, tiny_params, model):
+    params = _params(tiny_params, epochs=3)
+    dataset = "synth-birds" if model == "regressor" else "synth-faces"
+    _train(tiny_datasets, params, tmp_path / "full", model=model, dataset=dataset)
+    with pytest.raises(KeyboardInterrupt):
+        _train(tiny_datasets, params, tmp_path / "cut", model=model, dataset=dataset, _stop_after_epoch=2)
+    assert (tmp_path / "cut" / "ckpt" / "last.pt").exists() and not (tmp_path / "cut" / "model").exists()
+    _train(tiny_datasets, params, tmp_path / "cut", model=model, dataset=dataset)
+    a = load_file(str(tmp_path / "full" / "model" / "model.safetensors"))
+    b = load_file(str(tmp_path / "cut" / "model" / "model.safetensors"))
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    assert (tmp_path / "full" / "log.tsv").read_text() == (tmp_path / "cut" / "log.tsv").read_text()
+
+
+def test_checkpoint_of_other_parameters_is_not_resumed(tmp_path, tiny_datasets, tiny_params, capsys):
+    params = _params(tiny_params, epochs=2)
+    with pytest.raises(KeyboardInterrupt):
+        _train(tiny_datasets, params, tmp_path / "a", model="vae", _stop_after_epoch=1)
+    other = copy.deepcopy(params)
+    other["train"]["lr"] = 1e-3
+    _train(tiny_datasets, other, tmp_path / "a", model="vae")
+    assert "ignoring" in capsys.readouterr().out
+    _train(tiny_datasets, other, tmp_path / "fresh", model="vae")   # the same run from scratch
+    a = load_file(str(tmp_path / "a" / "model" / "model.safetensors"))
+    b = load_file(str(tmp_path / "fresh" / "model" / "model.safetensors"))
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+class _Evil:
+    def __reduce__(self):
+        return (open, ("/tmp/attr2img-pwned", "w"))
+
+
+def test_a_checkpoint_with_pickled_objects_is_never_executed(tmp_path, tiny_datasets, tiny_params):
+    target = tmp_path / "ckpt" / "last.pt"
+    target.parent.mkdir(parents=True)
+    torch.save({"fingerprint": _Evil()}, target)
+    import os
+    if os.path.exists("/tmp/attr2img-pwned"):
+        os.remove("/tmp/attr2img-pwned")
+    with pytest.raises(ModelError, match="refusing"):
+        _train(tiny_datasets, _params(tiny_params, epochs=1), tmp_path, model="vae")
+    assert not os.path.exists("/tmp/attr2img-pwned")
+
+
+def test_cli_train_with_missing_data_names_the_stage(tmp_path, tiny_params_file, capsys):
+    code = main(["train", "--params", str(tiny_params_file), "--dataset", "synth-faces", "--model", "cvae",
+                 "--data", str(tmp_path / "none"), "--out", str(tmp_path / "m"), "--log", str(tmp_path / "l.tsv"),
+                 "--checkpoints", str(tmp_path / "c"), "--device", "cpu"])
+    assert code == 2 and "attr2img prepare" in capsys.readouterr().err
+    assert not (tmp_path / "m").exists()
+
+
+def _mask_image(n=6):
+    m = torch.zeros(n, 1, 64, 64)
+    m[:, :, 10:40, 5:30] = 1
+    m[:, :, 40:60, 30:62] = 1
+    return m, (m * 2 - 1).expand(n, 3, 64, 64).contiguous()
+
+
+@pytest.mark.parametrize("cfg", [AugmentConfig(gain=0, sharpen=0),
+                                 AugmentConfig(gain=0, sharpen=0, rotate=0.08, zoom_crop=True)])
+def test_masks_move_with_their_images(cfg):
+    m, x = _mask_image()
+    xa, ma = augment(x, m, cfg, torch.Generator().manual_seed(1))
+    agree = (((xa[:, :1] + 1) / 2 >= 0.5).float() == ma).float().mean()
+    assert agree > 0.99
+    assert not torch.equal(ma, m), "the augmentation did something"
+
+
+def test_photometric_augmentation_keeps_range_and_mask():
+    m, _ = _mask_image()
+    x = torch.rand(6, 3, 64, 64) * 2 - 1
+    xa, ma = augment(x, m, AugmentConfig(flip=False), torch.Generator().manual_seed(0))
+    assert torch.equal(ma, m) and xa.min() >= -1 and xa.max() <= 1 and not torch.equal(xa, x)
+
+
+def test_same_generator_seed_same_augmentation():
+    m, x = _mask_image()
+    cfg = AugmentConfig(rotate=0.08, zoom_crop=True)
+    a = augment(x, m, cfg, torch.Generator().manual_seed(3))
+    b = augment(x, m, cfg, torch.Generator().manual_seed(3))
+    assert torch.equal(a[0], b[0]) and torch.equal(a[1], b[1])
+
+
+def test_box_filter_matches_average_pooling_without_padding():
+    from torch.nn import functional as F
+
+    from attr2img.ops import box_filter
+
+    x = torch.rand(2, 3, 16, 16)
+    assert torch.allclose(box_filter(x, 5), F.avg_pool2d(x, 5, stride=1, padding=2, count_include_pad=False), atol=1e-6)
