@@ -1,0 +1,80 @@
+"""Benchmark: posterior inference by optimisation (issue 4).
+
+(a) Throughput: images/s of batched inference against one image at a time, on the same
+    images and schedule; target: 20x or more on the CPU.
+(b) Cost: decoder evaluations needed to reach the final energy of the paper's schedule
+    (prior-mean start, 1,000 Adam steps at lr 0.3) when starting from the recognition model's
+    posterior mean, and what early stopping then spends; target: a tenth or fewer.
+
+Uses a trained generator from the default pipeline (run `dvc repro` first):
+    python benchmarks/posterior_inference.py --model models/synth-faces/cvae --data data/processed/synth-faces
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import time
+
+import torch
+
+from attr2img.data.loader import ProcessedDataset
+from attr2img.inference.posterior import InferenceConfig, infer
+from attr2img.models.store import load_model
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", default="models/synth-faces/cvae")
+    ap.add_argument("--data", default="data/processed/synth-faces")
+    ap.add_argument("-n", type=int, default=32, help="test images")
+    ap.add_argument("--throughput-iters", type=int, default=20)
+    ap.add_argument("--paper-iters", type=int, default=1000)
+    ap.add_argument("--lam", type=float, default=0.1)
+    ap.add_argument("--rtol", type=float, default=1e-3)
+    ap.add_argument("--patience", type=int, default=10)
+    args = ap.parse_args()
+    torch.manual_seed(0)
+    model, card = load_model(args.model)
+    x, m, y = next(ProcessedDataset(args.data, "test").batches(args.n))
+    print(f"machine: {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads; "
+          f"model {card['model']} on {card['dataset']} (width {card['config']['width']}); {len(x)} test images")
+
+    # (a) batched vs one image at a time
+    cfg = InferenceConfig(iterations=args.throughput_iters, lam=args.lam)
+    infer(model, x[:2], y[:2], cfg)                      # warm-up
+    t = time.perf_counter()
+    infer(model, x, y, cfg)
+    batched = len(x) / (time.perf_counter() - t)
+    k = min(8, len(x))
+    t = time.perf_counter()
+    for i in range(k):
+        infer(model, x[i:i + 1], y[i:i + 1], cfg)
+    single = k / (time.perf_counter() - t)
+    print(f"(a) {args.throughput_iters} iterations: batched {batched:.2f} images/s, one at a time "
+          f"{single:.2f} images/s: ratio {batched / single:.1f}x")
+
+    # (b) decoder evaluations to reach the paper schedule's final energy
+    paper = infer(model, x, y, InferenceConfig(iterations=args.paper_iters, lam=args.lam))
+    target = paper.energy
+    warm = infer(model, x, y, InferenceConfig(iterations=args.paper_iters, lam=args.lam, init="recognition"),
+                 mask=m, record=True)
+    reached = warm.history <= target[None]                        # (iters + 1, N)
+    first = torch.where(reached.any(0), reached.float().argmax(0), torch.full_like(target, float("nan")))
+    ok = ~torch.isnan(first)
+    early = infer(model, x, y, InferenceConfig(iterations=args.paper_iters, lam=args.lam, init="recognition",
+                                                 rtol=args.rtol, patience=args.patience), mask=m)
+    print(f"(b) paper schedule: {args.paper_iters} decoder evaluations per image, mean final energy "
+          f"{float(target.mean()):.1f}")
+    print(f"    warm start reaches it in {int(ok.sum())}/{len(x)} images; median evaluations "
+          f"{float(first[ok].median()) if ok.any() else float('nan'):.0f} "
+          f"({float(first[ok].median()) / args.paper_iters if ok.any() else float('nan'):.3f} of the paper's)")
+    ratio = early.energy / target
+    print(f"    warm start + early stopping (rtol {args.rtol}, patience {args.patience}): mean "
+          f"{float(early.evaluations.float().mean()):.0f} evaluations "
+          f"({float(early.evaluations.float().mean()) / args.paper_iters:.3f} of the paper's), "
+          f"final energy / paper's: median {float(ratio.median()):.3f}, max {float(ratio.max()):.3f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Posterior inference by optimisation (paper section 4), occluders and the evaluation tables."""

@@ -1,0 +1,125 @@
+"""Posterior inference by optimisation, occluders and completion."""
+
+import pytest
+import torch
+from torch import nn
+
+from attr2img.inference.occluders import BIRD, FACE, occlude, occluder_masks
+from attr2img.inference.posterior import InferenceConfig, infer
+from attr2img.models import ModelConfig, build_model
+
+
+class LinearGenerator(nn.Module):
+    """mu(z, y) = W z with orthonormal columns: min ||W z - x||^2 + lam ||z||^2 has the closed
+    form z* = W^T x / (1 + lam)."""
+
+    def __init__(self, latent=6, size=8):
+        super().__init__()
+        q, _ = torch.linalg.qr(torch.randn(3 * size * size, latent, generator=torch.Generator().manual_seed(0)))
+        self.W = nn.Parameter(q)
+        self.latent_dim, self.size = latent, size
+
+    def decode(self, z, y):
+        return (z @ self.W.T).view(-1, 3, self.size, self.size)
+
+
+def test_known_inverse_is_recovered():
+    gen = LinearGenerator()
+    z0 = torch.randn(5, 6)
+    with torch.no_grad():
+        x = gen.decode(z0, None)
+    lam = 0.5
+    res = infer(gen, x, torch.zeros(5, 0), InferenceConfig(iterations=400, lr=0.05, lam=lam))
+    assert torch.allclose(res.z, z0 / (1 + lam), atol=1e-3)
+
+
+@pytest.fixture(scope="module")
+def decoder():
+    torch.manual_seed(0)
+    model = build_model(ModelConfig("discvae", 5, width=0.125, zf_dim=8, zb_dim=4))
+    # calibrate batch norm's running statistics so that the untrained decoder responds to z
+    model.train()
+    with torch.no_grad():
+        for _ in range(10):
+            model.decode(torch.randn(64, model.latent_dim), torch.randn(64, 5))
+    return model.eval()
+
+
+def _batch(n=4, seed=0, model=None):
+    """Random images, or (with ``model``) images the model can produce: x = mu(z0, y)."""
+    g = torch.Generator().manual_seed(seed)
+    y = torch.randn(n, 5, generator=g)
+    if model is None:
+        return torch.rand(n, 3, 64, 64, generator=g) * 2 - 1, y
+    with torch.no_grad():
+        return model.decode(2 * torch.randn(n, model.latent_dim, generator=g), y), y
+
+
+def test_energy_decreases(decoder):
+    x, y = _batch(model=decoder)
+    res = infer(decoder, x, y, InferenceConfig(iterations=30, lr=0.1), record=True)
+    h = res.history
+    assert h.shape == (31, 4)
+    assert (h[-1] < 0.9 * h[0]).all()
+    assert ((h[1:] <= h[:-1] + 1e-3).float().mean() > 0.8), "mostly monotone"
+    assert (res.evaluations == 30).all()
+
+
+def test_an_image_does_not_depend_on_its_batch(decoder):
+    x, y = _batch(4)
+    cfg = InferenceConfig(iterations=10, lr=0.1)
+    together = infer(decoder, x, y, cfg)
+    for i in range(4):
+        alone = infer(decoder, x[i:i + 1], y[i:i + 1], cfg)
+        assert torch.allclose(alone.z, together.z[i:i + 1], atol=1e-4)
+
+
+@pytest.mark.parametrize("init", ["prior_mean", "recognition"])
+def test_occluded_pixels_do_not_change_the_completion(decoder, init):
+    x, y = _batch(2)
+    occ = occluder_masks("eyes", 2)
+    x2 = torch.where(occ.bool().expand_as(x), -x + 0.3, x)          # other values behind the occluder
+    cfg = InferenceConfig(iterations=8, lr=0.1, init=init)
+    a = infer(decoder, x, y, cfg, observed=1 - occ)
+    b = infer(decoder, x2, y, cfg, observed=1 - occ)
+    assert torch.equal(a.z, b.z)
+    c = infer(decoder, torch.where(occ.bool().expand_as(x), x, x + 0.2), y, cfg, observed=1 - occ)
+    assert not torch.equal(a.z, c.z), "observed pixels do matter"
+
+
+def test_early_stopping_saves_evaluations(decoder):
+    x, y = _batch(3, model=decoder)
+    full = infer(decoder, x, y, InferenceConfig(iterations=60, lr=0.1))
+    early = infer(decoder, x, y, InferenceConfig(iterations=60, lr=0.1, rtol=1e-2, patience=3))
+    assert (early.evaluations < full.evaluations).all()
+    # early stopping truncates each image's own trajectory and changes nothing else (up to fp32
+    # noise from the changing batch composition, which Adam's normalisation amplifies in flat directions)
+    for i, k in enumerate(early.evaluations.tolist()):
+        plain = infer(decoder, x[i:i + 1], y[i:i + 1], InferenceConfig(iterations=k, lr=0.1))
+        assert torch.allclose(plain.z, early.z[i:i + 1], atol=5e-3)
+        longer = infer(decoder, x[i:i + 1], y[i:i + 1], InferenceConfig(iterations=k + 15, lr=0.1))
+        assert not torch.allclose(longer.z, early.z[i:i + 1], atol=5e-3)
+
+
+def test_recognition_warm_start_begins_lower(decoder):
+    x, y = _batch(3)
+    a = infer(decoder, x, y, InferenceConfig(iterations=0, init="prior_mean"))
+    b = infer(decoder, x, y, InferenceConfig(iterations=0, init="recognition"))
+    assert not torch.equal(a.z, b.z) and (a.z == 0).all()
+
+
+def test_occluder_masks():
+    for name in FACE:
+        m = occluder_masks(name, 3)
+        assert m.shape == (3, 1, 64, 64) and 0 < m.mean() < 0.6 and torch.equal(m[0], m[2])
+    assert occluder_masks("right_half", 1)[0, 0, :, 32:].eq(1).all()
+    assert occluder_masks("right_half", 1)[0, 0, :, :32].eq(0).all()
+    for name, k in zip(BIRD, (8, 16)):
+        m = occluder_masks(name, 5, seed=3)
+        assert (m.flatten(1).sum(1) == k * k).all()
+        assert not torch.equal(m[0], m[1]), "a location per image"
+        assert torch.equal(m, occluder_masks(name, 5, seed=3)), "fixed by the seed"
+    x = torch.zeros(1, 3, 64, 64)
+    assert occlude(x, occluder_masks("mouth", 1)).min() == -1
+    with pytest.raises(ValueError, match="eyes"):
+        occluder_masks("nose", 1)
