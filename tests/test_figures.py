@@ -1,0 +1,130 @@
+"""Figures 3 to 6 and the report: layouts, reproducible bytes, clear errors for missing inputs."""
+
+import copy
+import json
+
+import pytest
+
+from attr2img.cli import main
+from attr2img.figures import completion, generation
+from attr2img.inference import attributes, reconstruct, tables
+from attr2img.report import run as report_run, to_html
+
+
+@pytest.fixture(scope="module")
+def evaluated(tiny_models, tiny_params, tmp_path_factory):
+    """Table 1 and 2 metrics and examples for every tiny dataset."""
+    out = tmp_path_factory.mktemp("results")
+    p = copy.deepcopy(tiny_params)
+    p["train"]["device"] = "cpu"
+    for d, (models, data) in tiny_models.items():
+        for g in ("vae", "cvae", "discvae"):
+            reconstruct.run(models / g, data, d, p, out / "metrics/table1" / d / f"{g}.json",
+                            out / "inference" / d / f"{g}.npz")
+        attributes.run({"regressor": models / "regressor", "cvae": models / "cvae", "discvae": models / "discvae"},
+                       data, p, out / "metrics/table2" / f"{d}.json")
+    tables.run(out / "metrics/table1", out / "metrics/table2", out / "tables", p)
+    return out, p
+
+
+def _png_size(path):
+    import struct
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    return struct.unpack(">II", data[16:24])
+
+
+def test_figure3_layout_and_reproducible_bytes(tiny_models, tmp_path):
+    models, data = tiny_models["synth-faces"]
+    a, b = tmp_path / "a.png", tmp_path / "b.png"
+    shape = generation.figure3(data, models / "cvae", models / "discvae", a, seed=0, n_rows=2, n_samples=3)
+    assert shape == (2, 2 + 3 * 3 + 1)
+    generation.figure3(data, models / "cvae", models / "discvae", b, seed=0, n_rows=2, n_samples=3)
+    assert a.read_bytes() == b.read_bytes()
+    w, h = _png_size(a)
+    assert w > 3 * h, "a wide grid: 12 columns, 2 rows"
+
+
+@pytest.mark.parametrize("dataset, rows", [("synth-faces", 5), ("synth-birds", 3)])
+def test_figure4_has_a_row_per_attribute_group(tiny_models, tmp_path, dataset, rows):
+    models, data = tiny_models[dataset]
+    assert generation.figure4(data, models / "discvae", tmp_path / "f.png", steps=7) == (rows, 7)
+
+
+def test_progression_moves_only_the_named_attributes():
+    import torch
+
+    base = torch.zeros(4)
+    ys = generation.progression_vectors(base, ["a", "b", "c", "d"], {"b": ("min", "max"), "d": (1.0, 0.0)},
+                                        torch.tensor([-1.0, -2.0, -3.0, -4.0]), torch.tensor([1.0, 2.0, 3.0, 4.0]), 5)
+    assert ys[:, [0, 2]].eq(0).all()
+    assert torch.allclose(ys[:, 1], torch.linspace(-2, 2, 5)) and torch.allclose(ys[:, 3], torch.linspace(1, 0, 5))
+
+
+def test_figure5_shows_three_blocks_of_image_background_gate(tiny_models, tmp_path):
+    models, data = tiny_models["synth-birds"]
+    assert generation.figure5(data, models / "discvae", tmp_path / "f.png", n=6) == (9, 6)
+
+
+def test_figure6_layout(evaluated, tiny_models, tmp_path):
+    out, p = evaluated
+    _, data = tiny_models["synth-faces"]
+    tasks = ["recon"] + p["inference"]["occluders"]["synth-faces"]
+    shape = completion.run(data, out / "inference" / "synth-faces", tmp_path / "f.png", tasks)
+    assert shape == (5 * len(tasks), p["inference"]["n_examples"])
+
+
+def test_missing_model_names_the_stage(tiny_models, tmp_path, tiny_params_file, capsys):
+    _, data = tiny_models["synth-faces"]
+    code = main(["figure4", "--params", str(tiny_params_file), "--dataset", "synth-faces", "--data", str(data),
+                 "--discvae", str(tmp_path / "no-model"), "--out", str(tmp_path / "f.png")])
+    assert code == 2 and "attr2img train" in capsys.readouterr().err
+    code = main(["figure6", "--params", str(tiny_params_file), "--dataset", "synth-faces", "--data", str(data),
+                 "--examples", str(tmp_path / "none"), "--out", str(tmp_path / "f.png")])
+    assert code == 2 and "evaluate-recon" in capsys.readouterr().err
+    assert not (tmp_path / "f.png").exists()
+
+
+def test_report_assembles_tables_figures_and_reading(evaluated, tmp_path, tiny_params_file, capsys):
+    out, p = evaluated
+    figs = tmp_path / "figures"
+    figs.mkdir()
+    for d in p["datasets"]:
+        for stem in ("overview", "occluders", "figure3", "figure4", "figure5", "figure6"):
+            (figs / f"{stem}-{d}.png").write_bytes(b"\x89PNG")
+    md_path, html_path = tmp_path / "report.md", tmp_path / "report.html"
+    report_run(tiny_params_file, p, out / "tables", out / "metrics", figs, md_path, html_path)
+    md = md_path.read_text()
+    assert "## Reading against the paper" in md and "Table 1" in md and "Table 2" in md
+    for d in p["datasets"]:
+        assert f"**{d}, Table 1.**" in md and f"**{d}, Table 2.**" in md
+        assert f"figures/figure6-{d}.png" in md
+    assert "```yaml" in md and "git revision" in md
+    html = html_path.read_text()
+    assert html.count("<table>") == 2 * len(p["datasets"]) and "<img" in html
+    # a missing figure names its stage
+    (figs / "figure5-synth-birds.png").unlink()
+    assert main(["report", "--params", str(tiny_params_file), "--tables", str(out / "tables"), "--metrics",
+                 str(out / "metrics"), "--figures", str(figs), "--out", str(md_path), "--html", str(html_path)]) == 2
+    assert "figure5 stage" in capsys.readouterr().err
+
+
+def test_report_reading_follows_the_numbers(evaluated, tmp_path):
+    from attr2img.report import read_table1
+
+    out, _ = evaluated
+    m = tmp_path / "table1" / "synth-faces"
+    m.mkdir(parents=True)
+    for g, v in (("vae", 3.0), ("cvae", 2.0), ("discvae", 1.0)):
+        src = json.loads((out / "metrics/table1/synth-faces" / f"{g}.json").read_text())
+        for k in src:
+            if k.startswith(("recon_", "complete_")):
+                src[k] = {"mean": v, "sem": 0.01}
+        (m / f"{g}.json").write_text(json.dumps(src))
+    text = " ".join(read_table1(tmp_path, "synth-faces"))
+    assert "disCVAE's on 6 of 6 rows" in text and "agrees" in text
+
+
+def test_html_converter_escapes_and_builds_tables():
+    html = to_html("# T <x>\n\n| a | b |\n|---|---|\n| 1 | **2** |\n")
+    assert "<h1>T &lt;x&gt;</h1>" in html and "<td><strong>2</strong></td>" in html
