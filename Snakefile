@@ -16,8 +16,14 @@ check_snakemake_config(config, "params.yaml")
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/evaluate.smk"
 
 
 rule all:
     input:
         expand("results/figures/overview-{dataset}.png", dataset=config["datasets"]),
+        expand("results/figures/occluders-{dataset}.png", dataset=config["datasets"]),
+        expand("models/{dataset}/{model}", dataset=config["datasets"], model=MODELS),
+        "results/tables/table1.md",
+        "results/report.md",

@@ -7,6 +7,8 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+MODELS = ("vae", "cvae", "discvae", "regressor")
+GENERATORS = ("vae", "cvae", "discvae")
 
 
 @pytest.fixture(scope="session")
@@ -20,6 +22,11 @@ def tiny(params: dict) -> dict:
     for name in ("synth-faces", "synth-birds"):
         p["data"][name].update(n_train=24, n_val=8, n_test=8)
     p["figures"]["overview"]["n_examples"] = 4
+    p["train"].update(batch_size=8, epochs={d: {"vae": 2, "cvae": 2, "discvae": 2, "regressor": 2}
+                                            for d in ("synth-faces", "synth-birds")})
+    p["model"]["width"] = 0.125
+    p["inference"].update(n_test=4, batch_size=4, iterations=3, n_examples=2)
+    p["table2"].update(n_test=4, n_samples=2, batch_size=4)
     return p
 
 
@@ -59,3 +66,20 @@ def make_workspace(dest: Path, params: dict) -> Path:
     run("git", "init", "-q")
     run("dvc", "init", "-q")
     return dest
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tmp_path_factory, tiny_datasets, tiny_params) -> dict:
+    """All four models trained for one epoch on each tiny dataset: {dataset: (models root, data dir)}."""
+    from attr2img.train.loop import train
+
+    p = copy.deepcopy(tiny_params)
+    p["train"]["device"] = "cpu"
+    p["train"]["epochs"] = {d: {k: 1 for k in m} for d, m in p["train"]["epochs"].items()}
+    out = {}
+    for dataset, (_, data) in tiny_datasets.items():
+        root = tmp_path_factory.mktemp(f"models-{dataset}")
+        for model in MODELS:
+            train(model, data, root / model, p, dataset, root / f"{model}.tsv", root / "ckpt" / model)
+        out[dataset] = (root, data)
+    return out

@@ -31,13 +31,21 @@ def dvc_jobs(root: str | Path) -> dict:
     from dvc.dependency.param import ParamsDependency
     from dvc.repo import Repo
 
-    jobs = {}
+    stages = []
     with Repo(str(root)) as repo:
         for stage in repo.index.stages:
             deps = [os.path.relpath(d.fs_path, root) for d in stage.deps if not isinstance(d, ParamsDependency)]
             outs = [os.path.relpath(o.fs_path, root) for o in stage.outs]
-            jobs[stage.cmd.strip()] = (stage.name, _norm(deps), _norm(outs))
-    return jobs
+            stages.append((stage.cmd.strip(), stage.name, _norm(deps), _norm(outs)))
+    # A dependency on a directory that holds other stages' outputs (e.g. the tables stage on
+    # results/metrics/table1) stands for every output under it, which Snakemake lists one by one.
+    all_outs = {o for *_, outs in stages for o in outs}
+
+    def expand(dep):
+        under = {o for o in all_outs if o.startswith(dep + "/")}
+        return under if under and dep not in all_outs else {dep}
+
+    return {cmd: (name, _norm(set().union(*[expand(d) for d in deps])), outs) for cmd, name, deps, outs in stages}
 
 
 def snakemake_jobs(root: str | Path, config: dict | None = None) -> dict:

@@ -101,3 +101,20 @@ def test_snakemake_refuses_invalid_config_before_running(tmp_path):
                          capture_output=True, text=True)
     assert res.returncode != 0
     assert "'lfv' is not allowed" in res.stdout + res.stderr
+
+
+def test_every_profile_is_valid():
+    profiles = sorted((ROOT / "workflow" / "params").glob("*.yaml"))
+    assert profiles
+    for path in profiles:
+        load_params(path)
+
+
+def test_paper_profile_has_the_papers_networks_and_epochs():
+    p = load_params(ROOT / "workflow" / "params" / "paper.yaml")
+    assert p["model"]["width"] == 1.0
+    assert p["model"]["latent"]["synth-faces"] == {"z": 256, "z_fg": 192, "z_bg": 64}
+    assert p["model"]["latent"]["synth-birds"]["z_fg"] == p["model"]["latent"]["synth-birds"]["z_bg"] == 128
+    assert p["train"]["epochs"]["synth-faces"]["cvae"] == 100 and p["train"]["epochs"]["synth-faces"]["discvae"] == 80
+    assert p["train"]["epochs"]["synth-birds"]["discvae"] == 160
+    assert (p["train"]["lr"], p["train"]["batch_size"]) == (0.0003, 32)

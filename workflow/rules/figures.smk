@@ -11,3 +11,120 @@ rule overview:
         cfg=config["figures"]["overview"],
     shell:
         "attr2img overview --params params.yaml --data data/processed/{wildcards.dataset} --out {output}"
+
+
+rule occluders:
+    input:
+        "data/processed/{dataset}",
+        CORE,
+        "src/attr2img/data/backgrounds.py",
+        "src/attr2img/data/loader.py",
+        "src/attr2img/data/raster.py",
+        "src/attr2img/data/synth_faces.py",
+        "src/attr2img/figures/__init__.py",
+        "src/attr2img/figures/common.py",
+        "src/attr2img/figures/occluders.py",
+        "src/attr2img/inference/__init__.py",
+        "src/attr2img/inference/occluders.py",
+    output:
+        "results/figures/occluders-{dataset}.png",
+    params:
+        occluders=lambda w: config["inference"]["occluders"][w.dataset],
+    shell:
+        "attr2img occluders --params params.yaml --dataset {wildcards.dataset} --data data/processed/{wildcards.dataset}"
+        " --out {output}"
+
+
+GENERATION_FIGURE_SRC = CORE + [
+    "src/attr2img/data/loader.py",
+    "src/attr2img/figures/__init__.py",
+    "src/attr2img/figures/common.py",
+    "src/attr2img/figures/generation.py",
+    "src/attr2img/models/__init__.py",
+    "src/attr2img/models/config.py",
+    "src/attr2img/models/cvae.py",
+    "src/attr2img/models/discvae.py",
+    "src/attr2img/models/nets.py",
+    "src/attr2img/models/regressor.py",
+    "src/attr2img/models/store.py",
+]
+
+
+rule figure3:
+    input:
+        "data/processed/{dataset}",
+        "models/{dataset}/cvae",
+        "models/{dataset}/discvae",
+        GENERATION_FIGURE_SRC,
+    output:
+        "results/figures/figure3-{dataset}.png",
+    params:
+        seed=config["figures"]["seed"],
+    shell:
+        "attr2img figure3 --params params.yaml --dataset {wildcards.dataset} --data data/processed/{wildcards.dataset}"
+        " --cvae models/{wildcards.dataset}/cvae --discvae models/{wildcards.dataset}/discvae --out {output}"
+
+
+rule figure4:
+    input:
+        "data/processed/{dataset}",
+        "models/{dataset}/discvae",
+        GENERATION_FIGURE_SRC,
+    output:
+        "results/figures/figure4-{dataset}.png",
+    params:
+        seed=config["figures"]["seed"],
+    shell:
+        "attr2img figure4 --params params.yaml --dataset {wildcards.dataset} --data data/processed/{wildcards.dataset}"
+        " --discvae models/{wildcards.dataset}/discvae --out {output}"
+
+
+rule figure5:
+    input:
+        "data/processed/{dataset}",
+        "models/{dataset}/discvae",
+        GENERATION_FIGURE_SRC,
+    output:
+        "results/figures/figure5-{dataset}.png",
+    params:
+        seed=config["figures"]["seed"],
+    shell:
+        "attr2img figure5 --params params.yaml --dataset {wildcards.dataset} --data data/processed/{wildcards.dataset}"
+        " --discvae models/{wildcards.dataset}/discvae --out {output}"
+
+
+rule figure6:
+    input:
+        "data/processed/{dataset}",
+        expand("results/inference/{{dataset}}/{model}.npz", model=GENERATORS),
+        CORE,
+        "src/attr2img/figures/__init__.py",
+        "src/attr2img/figures/common.py",
+        "src/attr2img/figures/completion.py",
+    output:
+        "results/figures/figure6-{dataset}.png",
+    params:
+        occluders=lambda w: config["inference"]["occluders"][w.dataset],
+    shell:
+        "attr2img figure6 --params params.yaml --dataset {wildcards.dataset} --data data/processed/{wildcards.dataset}"
+        " --examples results/inference/{wildcards.dataset} --out {output}"
+
+
+rule report:
+    input:
+        "results/tables/table1.md",
+        "results/tables/table2.md",
+        "results/tables/table1.csv",
+        "results/tables/table2.csv",
+        expand("results/metrics/table1/{dataset}/{model}.json", dataset=config["datasets"], model=GENERATORS),
+        expand("results/metrics/table2/{dataset}.json", dataset=config["datasets"]),
+        expand("results/figures/{stem}-{dataset}.png", dataset=config["datasets"],
+               stem=["overview", "occluders", "figure3", "figure4", "figure5", "figure6"]),
+        BASE,
+        "src/attr2img/report.py",
+    output:
+        "results/report.md",
+        "results/report.html",
+    shell:
+        "attr2img report --params params.yaml --tables results/tables --metrics results/metrics"
+        " --figures results/figures --out results/report.md --html results/report.html"

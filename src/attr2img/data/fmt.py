@@ -25,14 +25,11 @@ from pathlib import Path
 import numpy as np
 
 from attr2img.atomic import atomic_dir, write_json
+from attr2img.errors import DatasetError
 
 SPLITS = ("train", "val", "test")
 ARRAYS = ("images", "masks", "attributes", "ids")
 FORMAT_VERSION = 1
-
-
-class DatasetError(ValueError):
-    """A processed dataset is missing, malformed or fails its checksum."""
 
 
 @dataclass

@@ -48,6 +48,14 @@ class ProcessedDataset(torch.utils.data.Dataset):
     def __len__(self) -> int:
         return len(self.images)
 
+    def head(self, n: int) -> "ProcessedDataset":
+        """The first ``n`` items (all of them for n = 0), as a dataset of its own."""
+        n = len(self) if n == 0 else min(n, len(self))
+        sub = object.__new__(ProcessedDataset)
+        sub.__dict__.update(self.__dict__)
+        sub.images, sub.masks, sub.attributes, sub.ids = self.images[:n], self.masks[:n], self.attributes[:n], self.ids[:n]
+        return sub
+
     def __getitem__(self, i: int):
         x, m = to_model_space(self.images[i:i + 1], self.masks[i:i + 1])
         return x[0], m[0], self.attributes[i]
