@@ -123,3 +123,34 @@ def test_occluder_masks():
     assert occlude(x, occluder_masks("mouth", 1)).min() == -1
     with pytest.raises(ValueError, match="eyes"):
         occluder_masks("nose", 1)
+
+
+def test_reconstruct_and_complete_commands_on_image_files(tiny_models, tiny_params_file, tmp_path, capsys):
+    import numpy as np
+    from skimage.io import imread, imsave
+
+    from attr2img.cli import main
+    from attr2img.data.fmt import load_split
+
+    models, data = tiny_models["synth-faces"]
+    test = load_split(data, "test")
+    folder = tmp_path / "faces"
+    folder.mkdir()
+    for i in range(3):
+        imsave(folder / f"img{i}.png", test.images[i], check_contrast=False)
+    np.savetxt(tmp_path / "attrs.txt", test.attributes[:3])
+    out = tmp_path / "filled"
+    assert main(["complete", "--params", str(tiny_params_file), "--model", str(models / "cvae"), "--images",
+                 str(folder), "--attributes", str(tmp_path / "attrs.txt"), "--occluder", "mouth",
+                 "--out", str(out), "--device", "cpu"]) == 0
+    occ = occluder_masks("mouth", 1)[0, 0].numpy().astype(bool)
+    for i in range(3):
+        filled = imread(out / f"img{i}.png")
+        assert filled.shape == (64, 64, 3)
+        assert np.array_equal(filled[~occ], test.images[i][~occ]), "observed pixels are kept"
+    assert (out / "latents.npy").exists() and (out / "energies.json").exists()
+    # the wrong number of attribute vectors is a clear error, and nothing is written
+    np.savetxt(tmp_path / "two.txt", test.attributes[:2])
+    assert main(["reconstruct", "--params", str(tiny_params_file), "--model", str(models / "cvae"), "--images",
+                 str(folder), "--attributes", str(tmp_path / "two.txt"), "--out", str(tmp_path / "r")]) == 2
+    assert "expected (3, 17)" in capsys.readouterr().err and not (tmp_path / "r").exists()
