@@ -20,7 +20,7 @@ from attr2img.errors import AttributeInputError
 from attr2img.inference.occluders import occlude, occluder_masks
 from attr2img.inference.posterior import InferenceConfig, infer
 from attr2img.inference.reconstruct import inference_config
-from attr2img.models.store import load_model, read_model_card
+from attr2img.models.store import load_model
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".ppm", ".tif", ".tiff")
 
@@ -50,19 +50,15 @@ def read_images(paths) -> tuple[np.ndarray, list[str]]:
     return np.stack(out), [f.stem for f in files]
 
 
-def read_attributes(path, n: int, n_attributes: int) -> np.ndarray:
+def read_attributes(path) -> np.ndarray:
+    """Attribute vectors from a .npy or text file, one per row; ``_run`` checks their shape."""
     path = Path(path)
     try:
         y = np.load(path, allow_pickle=False) if path.suffix == ".npy" else np.loadtxt(path, ndmin=2)
     except (OSError, ValueError) as exc:
         raise AttributeInputError(f"cannot read attributes from {path}: {exc}") from None
     y = np.asarray(y, np.float32)
-    if y.ndim == 1:
-        y = y[None]
-    if y.shape != (n, n_attributes):
-        raise AttributeInputError(f"{path}: attributes of shape {y.shape}, expected ({n}, {n_attributes}): "
-                                  f"one vector of {n_attributes} values per image")
-    return y
+    return y[None] if y.ndim == 1 else y
 
 
 def _run(model_dir, images: np.ndarray, attributes, occluder: str | None, cfg: InferenceConfig,
@@ -72,8 +68,8 @@ def _run(model_dir, images: np.ndarray, attributes, occluder: str | None, cfg: I
     names = card["attribute_names"]
     y = torch.as_tensor(np.asarray(attributes, np.float32))
     if y.ndim != 2 or y.shape != (len(images), len(names)):
-        raise AttributeInputError(f"attributes of shape {tuple(y.shape)}, expected ({len(images)}, {len(names)}); "
-                                  f"attribute names: {', '.join(names)}")
+        raise AttributeInputError(f"attributes of shape {tuple(y.shape)}, expected ({len(images)}, {len(names)}): "
+                                  f"one vector per image; attribute names: {', '.join(names)}")
     x = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float().div(127.5).sub(1).to(dev)
     observed = None
     if occluder is not None:
@@ -101,8 +97,7 @@ def run_cli(args, params: dict) -> None:
     from skimage.io import imsave
 
     images, names = read_images(args.images)
-    card = read_model_card(args.model)
-    y = read_attributes(args.attributes, len(images), len(card["attribute_names"]))
+    y = read_attributes(args.attributes)
     cfg = inference_config(params["inference"])
     occluder = getattr(args, "occluder", None)
     out = _run(args.model, images, y, occluder, cfg, args.device or params["train"]["device"],
