@@ -19,6 +19,7 @@ import time
 import torch
 
 from attr2img.data.loader import ProcessedDataset
+from attr2img.device import resolve_device
 from attr2img.inference.posterior import InferenceConfig, infer
 from attr2img.models.store import load_model
 
@@ -33,23 +34,31 @@ def main() -> None:
     ap.add_argument("--lam", type=float, default=0.1)
     ap.add_argument("--rtol", type=float, default=1e-3)
     ap.add_argument("--patience", type=int, default=10)
+    ap.add_argument("--device", default="cpu", help="auto, cpu or cuda")
     args = ap.parse_args()
     torch.manual_seed(0)
-    model, card = load_model(args.model)
-    x, m, y = next(ProcessedDataset(args.data, "test").batches(args.n))
-    print(f"machine: {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads; "
+    device = resolve_device(args.device)
+    model, card = load_model(args.model, device)
+    x, m, y = next(ProcessedDataset(args.data, "test").batches(args.n, device=device))
+    where = (torch.cuda.get_device_name(device) if device.type == "cuda"
+             else f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads")
+    print(f"machine: {where}; torch {torch.__version__}; "
           f"model {card['model']} on {card['dataset']} (width {card['config']['width']}); {len(x)} test images")
 
     # (a) batched vs one image at a time
     cfg = InferenceConfig(iterations=args.throughput_iters, lam=args.lam)
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
     infer(model, x[:2], y[:2], cfg)                      # warm-up
+    sync()
     t = time.perf_counter()
     infer(model, x, y, cfg)
+    sync()
     batched = len(x) / (time.perf_counter() - t)
     k = min(8, len(x))
     t = time.perf_counter()
     for i in range(k):
         infer(model, x[i:i + 1], y[i:i + 1], cfg)
+    sync()
     single = k / (time.perf_counter() - t)
     print(f"(a) {args.throughput_iters} iterations: batched {batched:.2f} images/s, one at a time "
           f"{single:.2f} images/s: ratio {batched / single:.1f}x")

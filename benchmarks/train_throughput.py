@@ -6,7 +6,7 @@ achieved FLOP/s as a fraction of a large matrix product's FLOP/s measured in the
 Targets (issue 3): on the CPU, disCVAE at 0.8 of the matmul rate; on an H100, 3,000 disCVAE
 training images/s. Uses synthetic batches, so it needs no prepared dataset.
 
-    python benchmarks/train_throughput.py [--device auto|cpu|cuda] [--width 1.0] [--steps 10]
+    python benchmarks/train_throughput.py [--device auto|cpu|cuda] [--width 1.0] [--steps 10] [--eager] [--compile]
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from attr2img.device import autocast, resolve_device
 from attr2img.models import ModelConfig, build_model
 from attr2img.train.augment import AugmentConfig
-from attr2img.train.loop import train_step
+from attr2img.train.step import TrainStep, make_optimizer
 
 
 def sync(device):
@@ -43,25 +43,32 @@ def matmul_flops(device, seconds: float = 3.0) -> float:
     return 2 * n ** 3 * reps / (time.perf_counter() - t)
 
 
-def bench(name: str, width: float, device, batch: int, steps: int, n_attr: int = 73) -> dict:
+def bench(name: str, width: float, device, batch: int, steps: int, n_attr: int = 73,
+          compile_loss: bool = False, cuda_graph: bool = True) -> dict:
     torch.manual_seed(0)
     cfg = ModelConfig(name, n_attr, width=width)
     model = build_model(cfg).to(device).to(memory_format=torch.channels_last).train()
-    opt = torch.optim.Adam(model.parameters(), lr=3e-4, weight_decay=0.004)
+    if compile_loss:                       # an experiment only: the pipeline trains uncompiled
+        model.loss = torch.compile(model.loss)
+    opt = make_optimizer(model.parameters(), 3e-4, 0.004, device)
     x = (torch.rand(batch, 3, 64, 64, device=device) * 2 - 1).contiguous(memory_format=torch.channels_last)
     m = (torch.rand(batch, 1, 64, 64, device=device) > 0.5).float()
     y = torch.randn(batch, n_attr, device=device)
     gen = torch.Generator().manual_seed(0)
     aug = AugmentConfig()
 
-    def step():
-        train_step(model, opt, x, m, y, aug, gen, device)
+    train_step = TrainStep(model, opt, aug, device, cuda_graph=cuda_graph and not compile_loss)
 
+    def step():
+        train_step(x, m, y, gen)
+
+    loss_fn = model.loss._torchdynamo_orig_callable if compile_loss else model.loss
     with FlopCounterMode(display=False) as counter:
         with autocast(device):
-            loss, _ = model.loss(x, m, y)
+            loss, _ = loss_fn(x, m, y)
         loss.backward()
     flops_per_image = counter.get_total_flops() / batch
+    del loss                    # frees the counted step's autograd graph before a CUDA graph capture
     opt.zero_grad(set_to_none=True)
     for _ in range(3):
         step()
@@ -83,6 +90,8 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--steps", type=int, default=10)
     ap.add_argument("--models", default="vae,cvae,discvae,regressor")
+    ap.add_argument("--compile", action="store_true", help="torch.compile each model's loss (experiment)")
+    ap.add_argument("--eager", action="store_true", help="on CUDA, launch every step eagerly (no CUDA graph)")
     args = ap.parse_args()
     device = resolve_device(args.device)
     if device.type == "cuda":
@@ -91,12 +100,13 @@ def main() -> None:
     else:
         name = f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads"
     peak = matmul_flops(device)
-    print(f"device: {device} ({name}); torch {torch.__version__}; width {args.width}; batch {args.batch}")
+    print(f"device: {device} ({name}); torch {torch.__version__}; width {args.width}; batch {args.batch}"
+          f"{'; torch.compile' if args.compile else ''}{'; eager' if args.eager and device.type == 'cuda' else ''}")
     print(f"matmul reference: {peak / 1e9:.1f} GFLOP/s ({'fp32' if device.type == 'cpu' else 'bf16'})")
     print("| model | params (M) | GFLOP/image (fwd+bwd) | images/s | achieved GFLOP/s | fraction of matmul |")
     print("|---|---|---|---|---|---|")
     for model in args.models.split(","):
-        r = bench(model, args.width, device, args.batch, args.steps)
+        r = bench(model, args.width, device, args.batch, args.steps, compile_loss=args.compile, cuda_graph=not args.eager)
         print(f"| {model} | {r['params_m']:.2f} | {r['gflop_per_image']:.2f} | {r['images_per_s']:.1f} | "
               f"{r['achieved_gflops']:.1f} | {r['achieved_gflops'] * 1e9 / peak:.2f} |")
 

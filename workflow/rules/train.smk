@@ -15,6 +15,7 @@ rule train:
         "src/attr2img/train/__init__.py",
         "src/attr2img/train/augment.py",
         "src/attr2img/train/loop.py",
+        "src/attr2img/train/step.py",
     output:
         directory("models/{dataset}/{model}"),
         "results/plots/train/{dataset}/{model}.tsv",

@@ -29,10 +29,22 @@ class AugmentConfig:
     zoom_crop: bool = False
 
 
+N_DRAWS = 9
+
+
+def draws(n: int, gen: torch.Generator) -> torch.Tensor:
+    """Every per-image random draw of one batch, in a fixed order, on the CPU: (n, N_DRAWS)."""
+    return torch.rand(n, N_DRAWS, generator=gen)
+
+
 def augment(x: torch.Tensor, m: torch.Tensor, cfg: AugmentConfig, gen: torch.Generator):
     """x: (N, 3, H, W) in [-1, 1]; m: (N, 1, H, W) in {0, 1}. Returns augmented copies."""
-    n, dev = len(x), x.device
-    r = torch.rand(n, 9, generator=gen).to(dev)          # every per-image draw, in a fixed order
+    return apply(x, m, cfg, draws(len(x), gen).to(x.device))
+
+
+def apply(x: torch.Tensor, m: torch.Tensor, cfg: AugmentConfig, r: torch.Tensor):
+    """The augmentation for given draws ``r`` (on the images' device); no host synchronisation."""
+    n = len(x)
     x = (x + 1.0) * 0.5
     if cfg.flip:
         f = (r[:, 0] < 0.5).view(n, 1, 1, 1)

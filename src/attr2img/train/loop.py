@@ -1,7 +1,7 @@
 """Stage ``train``: fit one model on one processed dataset.
 
 Adam (lr, betas 0.9/0.999, eps 1e-8, coupled L2 weight decay), batches of ``batch_size``,
-augmentation on the device, a validation loss every epoch, and a DVC plots file with one row
+augmentation on the device, each step a CUDA graph on CUDA (``train.step``), a validation loss every epoch, and a DVC plots file with one row
 per epoch. Checkpoints (model, optimizer, epoch, step and every RNG state) go to
 ``checkpoint_dir`` every ``checkpoint_every`` epochs; rerunning a killed stage resumes from
 the last one, and on the CPU a resumed run ends with weights bit-identical to an
@@ -30,7 +30,8 @@ from attr2img.errors import ModelError
 from attr2img.models import build_model
 from attr2img.models.config import ModelConfig
 from attr2img.models.store import save_model
-from attr2img.train.augment import AugmentConfig, augment
+from attr2img.train.augment import AugmentConfig
+from attr2img.train.step import TrainStep, make_optimizer
 
 
 def model_config(model: str, dataset: str, params: dict, card: dict) -> ModelConfig:
@@ -75,17 +76,6 @@ def _write_log(path: Path, rows: list[dict]) -> None:
             "\t".join(f"{r[c]:.6g}" if isinstance(r[c], float) else str(r[c]) for c in cols) + "\n" for r in rows))
 
 
-def train_step(model, opt, x, m, y, aug: AugmentConfig, gen: torch.Generator, device) -> tuple:
-    """One optimisation step on a batch: augment, loss (bf16 autocast on CUDA), backward, Adam."""
-    x, m = augment(x, m, aug, gen)
-    with autocast(device):
-        loss, parts = model.loss(x, m, y)
-    opt.zero_grad(set_to_none=True)
-    loss.backward()
-    opt.step()
-    return loss, parts
-
-
 @torch.no_grad()
 def evaluate(model, data: ProcessedDataset, batch_size: int, device, seed: int) -> dict:
     """Mean of every loss part over a split, with fixed noise (independent of the training RNG)."""
@@ -120,8 +110,7 @@ def train(model_name: str, data_dir, out, params: dict, dataset: str, log_path, 
     torch.manual_seed(tp["seed"])
     gen = torch.Generator().manual_seed(tp["seed"])
     model = build_model(cfg).to(device).to(memory_format=torch.channels_last)
-    opt = torch.optim.Adam(model.parameters(), lr=tp["lr"], betas=(0.9, 0.999), eps=1e-8,
-                           weight_decay=tp["weight_decay"])
+    opt = make_optimizer(model.parameters(), tp["lr"], tp["weight_decay"], device)
     start_epoch, step, rows, elapsed = 0, 0, [], 0.0
 
     ckpt_path = Path(checkpoint_dir) / "last.pt"
@@ -140,6 +129,7 @@ def train(model_name: str, data_dir, out, params: dict, dataset: str, log_path, 
         else:
             tqdm.write(f"ignoring {ckpt_path}: it belongs to other parameters or data")
 
+    train_step = TrainStep(model, opt, aug, device, cuda_graph=tp["cuda_graph"])
     t0 = time.perf_counter() - elapsed
     steps_per_epoch = len(train_set) // tp["batch_size"]
     for epoch in range(start_epoch, epochs):
@@ -148,15 +138,16 @@ def train(model_name: str, data_dir, out, params: dict, dataset: str, log_path, 
         bar = tqdm(train_set.batches(tp["batch_size"], shuffle=True, generator=gen, device=device, drop_last=True),
                    total=steps_per_epoch, desc=f"{dataset}/{model_name} epoch {epoch + 1}/{epochs}",
                    leave=False, disable=None)
-        for x, m, y in bar:
-            loss, parts = train_step(model, opt, x, m, y, aug, gen, device)
+        for i, (x, m, y) in enumerate(bar):
+            loss, parts = train_step(x, m, y, gen)
             step += 1
-            for k, v in {"loss": loss, **parts}.items():
-                sums[k] = sums.get(k, 0.0) + float(v.detach())
-            bar.set_postfix(loss=f"{float(loss.detach()):.4g}")
+            for k, v in {"loss": loss, **parts}.items():      # summed on the device: no sync per step
+                sums[k] = sums.get(k, 0.0) + v.detach().double()
+            if i % 10 == 0:
+                bar.set_postfix(loss=f"{float(loss.detach()):.4g}")
         val = evaluate(model, val_set, tp["batch_size"], device, seed=tp["seed"])
         row = {"epoch": epoch + 1, "step": step}
-        row.update({f"train_{k}": v / max(1, steps_per_epoch) for k, v in sums.items()})
+        row.update({f"train_{k}": float(v) / max(1, steps_per_epoch) for k, v in sums.items()})
         row.update({f"val_{k}": v for k, v in val.items()})
         rows.append(row)
         _write_log(Path(log_path), rows)

@@ -1,0 +1,108 @@
+"""One training step — augment, loss, backward, Adam — run eagerly or replayed as a CUDA graph.
+
+The paper-width networks at batch 32 are too small to keep a GPU busy: an eager step launches
+about 770 kernels, and the host takes three to five times longer to launch them than the GPU
+takes to run them (`docs/benchmarks.md`). On CUDA the step is therefore captured once as a
+CUDA graph and replayed, with Adam's fused, capturable implementation. The CPU runs the same
+step eagerly, with the optimizer exactly as before, so CPU results stay bit-reproducible.
+
+Capturing needs a few warm-up steps on the real batch. They would train the model, so every
+parameter, buffer and optimizer state is copied first and copied back (in place: the graph
+holds their addresses) before the capture; the CUDA random state is restored too.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from attr2img.device import autocast
+from attr2img.train import augment as aug_mod
+from attr2img.train.augment import AugmentConfig
+
+WARMUP_STEPS = 3
+
+
+def make_optimizer(params, lr: float, weight_decay: float, device: torch.device) -> torch.optim.Adam:
+    """Adam (betas 0.9/0.999, eps 1e-8, coupled L2 weight decay); fused and capturable on CUDA."""
+    extra = {"fused": True, "capturable": True} if device.type == "cuda" else {}
+    return torch.optim.Adam(params, lr=lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=weight_decay, **extra)
+
+
+class TrainStep:
+    """``step(x, m, y, gen) -> (loss, parts)``: one optimisation step on a batch.
+
+    ``loss_fn(x, m, y) -> (loss, parts)`` defaults to ``model.loss`` (a DistributedDataParallel
+    wrapper's forward goes here). ``cuda_graph`` replays the step as a CUDA graph on CUDA
+    devices; batches of another shape than the captured one run eagerly. The returned tensors
+    of a graphed step are overwritten by the next step: read them before calling again.
+    """
+
+    def __init__(self, model: torch.nn.Module, opt: torch.optim.Optimizer, aug: AugmentConfig,
+                 device: torch.device, loss_fn=None, cuda_graph: bool = True):
+        self.model, self.opt, self.aug, self.device = model, opt, aug, device
+        self.loss_fn = loss_fn or model.loss
+        self.graphed = cuda_graph and device.type == "cuda"
+        self.graph = None
+
+    def __call__(self, x, m, y, gen: torch.Generator):
+        r = aug_mod.draws(len(x), gen)                    # on the CPU, same draws on any device
+        if not self.graphed:
+            return self._eager(x, m, y, r.to(self.device))
+        if self.graph is None:
+            self._capture(x, m, y, r)
+        static_x, static_m, static_y, static_r = self.static
+        if (x.shape, m.shape, y.shape) != (static_x.shape, static_m.shape, static_y.shape):
+            return self._eager(x, m, y, r.to(self.device))
+        for dst, src in zip(self.static, (x, m, y, r)):
+            dst.copy_(src, non_blocking=True)
+        self.graph.replay()
+        return self.out
+
+    def _eager(self, x, m, y, r):
+        x, m = aug_mod.apply(x, m, self.aug, r)
+        with autocast(self.device):
+            loss, parts = self.loss_fn(x, m, y)
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt.step()
+        return loss, parts
+
+    def _capture(self, x, m, y, r):
+        dev = self.device
+        self.static = [x.clone(), m.clone(), y.clone(), r.to(dev)]
+        saved, rng = snapshot(self.model, self.opt), torch.cuda.get_rng_state(dev)
+        side = torch.cuda.Stream(dev)
+        side.wait_stream(torch.cuda.current_stream(dev))
+        with torch.cuda.stream(side):
+            for _ in range(WARMUP_STEPS):
+                self._eager(*self.static)
+        torch.cuda.current_stream(dev).wait_stream(side)
+        restore(self.model, self.opt, saved)
+        torch.cuda.set_rng_state(rng, dev)
+        self.opt.zero_grad(set_to_none=True)
+        self.graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(self.graph):
+            self.out = self._eager(*self.static)
+
+
+def snapshot(model: torch.nn.Module, opt: torch.optim.Optimizer) -> dict:
+    """Copies of every parameter, buffer and optimizer-state tensor."""
+    return {"model": [t.detach().clone() for t in _model_tensors(model)],
+            "opt": {id(p): {k: v.clone() for k, v in st.items() if torch.is_tensor(v)}
+                    for p, st in opt.state.items()}}
+
+
+def restore(model: torch.nn.Module, opt: torch.optim.Optimizer, saved: dict) -> None:
+    """Copy a :func:`snapshot` back in place; optimizer state created since is zeroed (fresh Adam)."""
+    with torch.no_grad():
+        for t, s in zip(_model_tensors(model), saved["model"]):
+            t.copy_(s)
+        for p, st in opt.state.items():
+            before = saved["opt"].get(id(p), {})
+            for k, v in st.items():
+                if torch.is_tensor(v):
+                    v.copy_(before[k]) if k in before else v.zero_()
+
+
+def _model_tensors(model: torch.nn.Module) -> list:
+    return [*model.parameters(), *model.buffers()]

@@ -1,0 +1,130 @@
+"""The training step: eager on the CPU, a replayed CUDA graph on CUDA (those tests need a GPU)."""
+
+import copy
+
+import pytest
+import torch
+
+from attr2img.models import ModelConfig, build_model
+from attr2img.train.augment import AugmentConfig, augment
+from attr2img.train.step import TrainStep, make_optimizer, restore, snapshot
+
+cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+
+
+def _setup(name="discvae", device="cpu", seed=0, n=8):
+    device = torch.device(device)
+    torch.manual_seed(seed)
+    model = build_model(ModelConfig(name, 5, width=0.125)).to(device).to(memory_format=torch.channels_last)
+    model.train()
+    opt = make_optimizer(model.parameters(), 1e-3, 0.004, device)
+    g = torch.Generator().manual_seed(seed + 1)
+    x = (torch.rand(n, 3, 64, 64, generator=g) * 2 - 1).to(device)
+    m = (torch.rand(n, 1, 64, 64, generator=g) > 0.5).float().to(device)
+    y = torch.randn(n, 5, generator=g).to(device)
+    return model, opt, x, m, y
+
+
+def _params(model):
+    return torch.cat([p.detach().float().flatten().cpu() for p in model.parameters()])
+
+
+def test_eager_step_is_augment_loss_backward_adam():
+    aug = AugmentConfig(rotate=0.08, zoom_crop=True)
+    model, opt, x, m, y = _setup()
+    model2, opt2 = copy.deepcopy(model), None
+    opt2 = torch.optim.Adam(model2.parameters(), lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.004)
+    step = TrainStep(model, opt, aug, torch.device("cpu"))
+    g1, g2 = torch.Generator().manual_seed(5), torch.Generator().manual_seed(5)
+    for _ in range(3):
+        torch.manual_seed(7)
+        step(x, m, y, g1)
+        torch.manual_seed(7)
+        xa, ma = augment(x, m, aug, g2)
+        loss, _ = model2.loss(xa, ma, y)
+        opt2.zero_grad(set_to_none=True)
+        loss.backward()
+        opt2.step()
+    assert torch.equal(_params(model), _params(model2))
+    assert not torch.equal(_params(model), _params(_setup()[0])), "the steps trained the model"
+
+
+@pytest.mark.parametrize("steps_before", [0, 2])
+def test_restore_undoes_training_in_place(steps_before):
+    model, opt, x, m, y = _setup("regressor")
+    step = TrainStep(model, opt, AugmentConfig(), torch.device("cpu"))
+    gen = torch.Generator().manual_seed(0)
+    for _ in range(steps_before):
+        step(x, m, y, gen)
+    ids = [id(t) for t in [*model.parameters(), *model.buffers()]]
+    before = copy.deepcopy((model.state_dict(), opt.state_dict()))
+    saved = snapshot(model, opt)
+    trained = _params(model)
+    for _ in range(3):
+        step(x, m, y, gen)
+    assert not torch.equal(_params(model), trained), "the steps changed the model"
+    restore(model, opt, saved)
+    assert [id(t) for t in [*model.parameters(), *model.buffers()]] == ids, "restored in place"
+    for k, v in before[0].items():
+        assert torch.equal(model.state_dict()[k], v), k
+    state = opt.state_dict()["state"]
+    if steps_before == 0:             # Adam's fresh state: zero moments at step 0
+        assert state and all(float(t.abs().sum()) == 0 for s in state.values() for t in s.values())
+    else:
+        for i, s in before[1]["state"].items():
+            for k, v in s.items():
+                assert torch.equal(state[i][k], v), (i, k)
+
+
+def test_cpu_optimizer_is_the_plain_adam():
+    model, opt, *_ = _setup("regressor")
+    assert not opt.defaults["fused"] and not opt.defaults["capturable"]
+
+
+@cuda
+def test_graphed_step_matches_eager_on_cuda():
+    aug = AugmentConfig(rotate=0.08, zoom_crop=True)
+    results = []
+    for graph in (False, True):
+        model, opt, x, m, y = _setup("regressor", "cuda")
+        step = TrainStep(model, opt, aug, torch.device("cuda"), cuda_graph=graph)
+        gen = torch.Generator().manual_seed(0)
+        losses = [float(step(x, m, y, gen)[0].detach()) for _ in range(6)]
+        results.append((losses, _params(model)))
+    (l0, p0), (l1, p1) = results
+    assert l0[0] == pytest.approx(l1[0], rel=1e-3), "the warm-up did not train the model"
+    assert l0 == pytest.approx(l1, rel=2e-2)
+    assert float((p0 - p1).norm() / (p0 - _params(_setup("regressor", "cuda")[0])).norm()) < 0.05
+
+
+@cuda
+def test_graphed_discvae_learns_and_other_shapes_run_eagerly():
+    model, opt, x, m, y = _setup("discvae", "cuda", n=16)
+    step = TrainStep(model, opt, AugmentConfig(), torch.device("cuda"), cuda_graph=True)
+    gen = torch.Generator().manual_seed(0)
+    losses = [float(step(x, m, y, gen)[0].detach()) for _ in range(40)]
+    assert step.graph is not None
+    assert sum(losses[-5:]) < 0.9 * sum(losses[:5])
+    loss, _ = step(x[:5], m[:5], y[:5], gen)          # a short batch: eager, same model
+    assert torch.isfinite(loss)
+
+
+@cuda
+def test_train_stage_on_cuda_resumes_with_graphed_steps(tmp_path, tiny_datasets, tiny_params):
+    from safetensors.torch import load_file
+
+    from attr2img.train.loop import train
+
+    p = copy.deepcopy(tiny_params)
+    p["train"].update(device="cuda", cuda_graph=True, epochs={d: {k: 3 for k in e} for d, e in p["train"]["epochs"].items()})
+    data = tiny_datasets["synth-faces"][1]
+    args = ("discvae", data, tmp_path / "model", p, "synth-faces", tmp_path / "log.tsv", tmp_path / "ckpt")
+    with pytest.raises(KeyboardInterrupt):
+        train(*args, _stop_after_epoch=1)
+    card = train(*args)
+    assert card["device"].startswith("cuda") and card["epochs"] == 3
+    assert card["steps"] == 3 * (p["data"]["synth-faces"]["n_train"] // p["train"]["batch_size"])
+    rows = (tmp_path / "log.tsv").read_text().splitlines()
+    assert len(rows) == 4 and all("nan" not in r for r in rows)
+    w = load_file(str(tmp_path / "model" / "model.safetensors"))
+    assert all(torch.isfinite(t).all() for t in w.values())
