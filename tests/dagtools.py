@@ -67,7 +67,11 @@ def snakemake_jobs(root: str | Path, config: dict | None = None) -> dict:
         for job in workflow.dag.jobs:
             if job.shellcmd is None:   # the target rule `all`
                 continue
-            jobs[job.shellcmd.strip()] = (job.rule.name, _norm(job.input), _norm(job.output))
+            # Snakemake sends each stage's stderr to its log file (DVC shows it on the terminal)
+            log = f" 2> {job.log[0]}" if job.log else ""
+            cmd = job.shellcmd.strip()
+            assert log and cmd.endswith(log), f"rule {job.rule.name} must end its command with '2> {{log}}'"
+            jobs[cmd[: -len(log)]] = (job.rule.name, _norm(job.input), _norm(job.output))
     return jobs
 
 

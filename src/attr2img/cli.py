@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from attr2img.errors import ArtifactError, AttributeInputError, DatasetError, ModelError
@@ -78,6 +79,8 @@ def cmd_train(args) -> None:
     params = load_params(args.params)
     card = stage_module("train").train(args.model, args.data, args.out, params, args.dataset, args.log,
                                        args.checkpoints, device_pref=args.device)
+    if os.environ.get("RANK", "0") != "0":       # under torchrun, rank 0 speaks for all
+        return
     final = card["final"]
     print(f"{args.dataset}/{args.model}: wrote {args.out} ({card['steps']} steps on {card['device']} in "
           f"{card['seconds']} s; val loss {final.get('val_loss', float('nan')):.4g})")

@@ -87,18 +87,23 @@ def load_params(path: str | Path = "params.yaml") -> dict:
         raise ParamsError(f"{path}: {exc}") from None
 
 
+SNAKEMAKE_OVERRIDABLE = ("datasets", "resources")
+
+
 def check_snakemake_config(config: dict, path: str | Path = "params.yaml") -> dict:
     """Validate Snakemake's ``config`` and make sure it agrees with ``path``.
 
     The stages read their parameters from params.yaml, so a ``--config`` override can only
-    select which datasets run (a key no stage reads); any other override would silently not
-    reach the stages, so it is refused with a message saying where to change it instead.
+    select which datasets run and what the jobs ask a scheduler for (keys no stage reads);
+    any other override would silently not reach the stages, so it is refused with a message
+    saying where to change it instead.
     """
     validate(config)
     on_disk = load_params(path)
     differing = sorted(k for k in set(config) | set(on_disk)
-                       if k != "datasets" and config.get(k) != on_disk.get(k))
+                       if k not in SNAKEMAKE_OVERRIDABLE and config.get(k) != on_disk.get(k))
     if differing:
-        raise ParamsError(f"--config may only override 'datasets'; change {', '.join(differing)} "
-                          f"in {path} instead (the stages read their parameters from it)")
+        raise ParamsError(f"--config may only override {', '.join(repr(k) for k in SNAKEMAKE_OVERRIDABLE)}; "
+                          f"change {', '.join(differing)} in {path} instead (the stages read their "
+                          f"parameters from it)")
     return config

@@ -20,3 +20,14 @@ CORE = BASE + [
 wildcard_constraints:
     dataset="|".join(config["datasets"]),
     model="|".join(MODELS),
+
+
+# What one job of each kind asks for (params.yaml `resources`): threads (capped at --cores
+# locally) and resources mem_mb, runtime (minutes) and gpu, which the Slurm executor turns
+# into --mem, -t and --gpus. Kinds: train, inference, default (everything else).
+def threads_of(kind):
+    return config["resources"][kind]["threads"]
+
+
+def resources_of(kind):
+    return {k: v for k, v in config["resources"][kind].items() if k != "threads"}

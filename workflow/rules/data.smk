@@ -11,5 +11,10 @@ rule prepare:
         directory("data/processed/{dataset}"),
     params:
         cfg=lambda w: config["data"][w.dataset],
+    log:
+        "logs/prepare/{dataset}.log",
+    threads: threads_of("default")
+    resources:
+        **resources_of("default"),
     shell:
-        "attr2img prepare --params params.yaml --dataset {wildcards.dataset} --out {output}"
+        "attr2img prepare --params params.yaml --dataset {wildcards.dataset} --out {output} 2> {log}"

@@ -28,14 +28,18 @@ rule evaluate_recon:
         "results/metrics/table1/{dataset}/{model}.json",
     wildcard_constraints:
         model="|".join(GENERATORS),
-    threads: workflow.cores
     params:
         inference=config["inference"],
+    log:
+        "logs/evaluate_recon/{dataset}/{model}.log",
+    threads: threads_of("inference")
+    resources:
+        **resources_of("inference"),
     shell:
         "attr2img evaluate-recon --params params.yaml --dataset {wildcards.dataset}"
         " --model-dir models/{wildcards.dataset}/{wildcards.model} --data data/processed/{wildcards.dataset}"
         " --metrics results/metrics/table1/{wildcards.dataset}/{wildcards.model}.json"
-        " --examples results/inference/{wildcards.dataset}/{wildcards.model}.npz"
+        " --examples results/inference/{wildcards.dataset}/{wildcards.model}.npz 2> {log}"
 
 
 rule evaluate_attributes:
@@ -49,13 +53,17 @@ rule evaluate_attributes:
         "src/attr2img/ops.py",
     output:
         "results/metrics/table2/{dataset}.json",
-    threads: workflow.cores
     params:
         table2=config["table2"],
+    log:
+        "logs/evaluate_attributes/{dataset}.log",
+    threads: threads_of("inference")
+    resources:
+        **resources_of("inference"),
     shell:
         "attr2img evaluate-attributes --params params.yaml --dataset {wildcards.dataset} --data data/processed/{wildcards.dataset}"
         " --regressor models/{wildcards.dataset}/regressor --cvae models/{wildcards.dataset}/cvae"
-        " --discvae models/{wildcards.dataset}/discvae --metrics results/metrics/table2/{wildcards.dataset}.json"
+        " --discvae models/{wildcards.dataset}/discvae --metrics results/metrics/table2/{wildcards.dataset}.json 2> {log}"
 
 
 rule tables:
@@ -70,6 +78,11 @@ rule tables:
         "results/tables/table1.csv",
         "results/tables/table2.md",
         "results/tables/table2.csv",
+    log:
+        "logs/tables.log",
+    threads: threads_of("default")
+    resources:
+        **resources_of("default"),
     shell:
         "attr2img tables --params params.yaml --table1 results/metrics/table1 --table2 results/metrics/table2"
-        " --out results/tables"
+        " --out results/tables 2> {log}"

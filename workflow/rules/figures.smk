@@ -9,8 +9,13 @@ rule overview:
         "results/figures/overview-{dataset}.png",
     params:
         cfg=config["figures"]["overview"],
+    log:
+        "logs/overview/{dataset}.log",
+    threads: threads_of("default")
+    resources:
+        **resources_of("default"),
     shell:
-        "attr2img overview --params params.yaml --data data/processed/{wildcards.dataset} --out {output}"
+        "attr2img overview --params params.yaml --data data/processed/{wildcards.dataset} --out {output} 2> {log}"
 
 
 rule occluders:
@@ -30,9 +35,14 @@ rule occluders:
         "results/figures/occluders-{dataset}.png",
     params:
         occluders=lambda w: config["inference"]["occluders"][w.dataset],
+    log:
+        "logs/occluders/{dataset}.log",
+    threads: threads_of("default")
+    resources:
+        **resources_of("default"),
     shell:
         "attr2img occluders --params params.yaml --dataset {wildcards.dataset} --data data/processed/{wildcards.dataset}"
-        " --out {output}"
+        " --out {output} 2> {log}"
 
 
 GENERATION_FIGURE_SRC = CORE + [
@@ -60,9 +70,14 @@ rule figure3:
         "results/figures/figure3-{dataset}.png",
     params:
         seed=config["figures"]["seed"],
+    log:
+        "logs/figure3/{dataset}.log",
+    threads: threads_of("default")
+    resources:
+        **resources_of("default"),
     shell:
         "attr2img figure3 --params params.yaml --dataset {wildcards.dataset} --data data/processed/{wildcards.dataset}"
-        " --cvae models/{wildcards.dataset}/cvae --discvae models/{wildcards.dataset}/discvae --out {output}"
+        " --cvae models/{wildcards.dataset}/cvae --discvae models/{wildcards.dataset}/discvae --out {output} 2> {log}"
 
 
 rule figure4:
@@ -74,9 +89,14 @@ rule figure4:
         "results/figures/figure4-{dataset}.png",
     params:
         seed=config["figures"]["seed"],
+    log:
+        "logs/figure4/{dataset}.log",
+    threads: threads_of("default")
+    resources:
+        **resources_of("default"),
     shell:
         "attr2img figure4 --params params.yaml --dataset {wildcards.dataset} --data data/processed/{wildcards.dataset}"
-        " --discvae models/{wildcards.dataset}/discvae --out {output}"
+        " --discvae models/{wildcards.dataset}/discvae --out {output} 2> {log}"
 
 
 rule figure5:
@@ -88,9 +108,14 @@ rule figure5:
         "results/figures/figure5-{dataset}.png",
     params:
         seed=config["figures"]["seed"],
+    log:
+        "logs/figure5/{dataset}.log",
+    threads: threads_of("default")
+    resources:
+        **resources_of("default"),
     shell:
         "attr2img figure5 --params params.yaml --dataset {wildcards.dataset} --data data/processed/{wildcards.dataset}"
-        " --discvae models/{wildcards.dataset}/discvae --out {output}"
+        " --discvae models/{wildcards.dataset}/discvae --out {output} 2> {log}"
 
 
 rule figure6:
@@ -105,9 +130,14 @@ rule figure6:
         "results/figures/figure6-{dataset}.png",
     params:
         occluders=lambda w: config["inference"]["occluders"][w.dataset],
+    log:
+        "logs/figure6/{dataset}.log",
+    threads: threads_of("default")
+    resources:
+        **resources_of("default"),
     shell:
         "attr2img figure6 --params params.yaml --dataset {wildcards.dataset} --data data/processed/{wildcards.dataset}"
-        " --examples results/inference/{wildcards.dataset} --out {output}"
+        " --examples results/inference/{wildcards.dataset} --out {output} 2> {log}"
 
 
 rule report:
@@ -125,6 +155,11 @@ rule report:
     output:
         "results/report.md",
         "results/report.html",
+    log:
+        "logs/report.log",
+    threads: threads_of("default")
+    resources:
+        **resources_of("default"),
     shell:
         "attr2img report --params params.yaml --tables results/tables --metrics results/metrics"
-        " --figures results/figures --out results/report.md --html results/report.html"
+        " --figures results/figures --out results/report.md --html results/report.html 2> {log}"

@@ -14,17 +14,22 @@ rule train:
         "src/attr2img/ops.py",
         "src/attr2img/train/__init__.py",
         "src/attr2img/train/augment.py",
+        "src/attr2img/train/distributed.py",
         "src/attr2img/train/loop.py",
         "src/attr2img/train/step.py",
     output:
         directory("models/{dataset}/{model}"),
         "results/plots/train/{dataset}/{model}.tsv",
-    threads: workflow.cores  # the stage uses every core itself (params train.threads)
     params:
         model=config["model"],
         train=config["train"],
+    log:
+        "logs/train/{dataset}/{model}.log",
+    threads: threads_of("train")
+    resources:
+        **resources_of("train"),
     shell:
         "attr2img train --params params.yaml --dataset {wildcards.dataset} --model {wildcards.model}"
         " --data data/processed/{wildcards.dataset} --out models/{wildcards.dataset}/{wildcards.model}"
         " --log results/plots/train/{wildcards.dataset}/{wildcards.model}.tsv"
-        " --checkpoints checkpoints/{wildcards.dataset}/{wildcards.model}"
+        " --checkpoints checkpoints/{wildcards.dataset}/{wildcards.model} 2> {log}"

@@ -61,12 +61,20 @@ class ProcessedDataset(torch.utils.data.Dataset):
         return x[0], m[0], self.attributes[i]
 
     def batches(self, batch_size: int, shuffle: bool = False, generator: torch.Generator | None = None,
-                device: str | torch.device = "cpu", drop_last: bool = False) -> Iterator[tuple]:
-        """Yield (x, m, y) batches converted on ``device``."""
+                device: str | torch.device = "cpu", drop_last: bool = False,
+                shard: tuple[int, int] = (0, 1)) -> Iterator[tuple]:
+        """Yield (x, m, y) batches converted on ``device``.
+
+        ``shard=(rank, world)`` yields only slice ``rank`` of ``world`` equal slices of each batch
+        (data-parallel training: every rank shuffles alike and takes its part of the batch).
+        """
         n = len(self)
         order = torch.randperm(n, generator=generator) if shuffle else torch.arange(n)
         stop = n - n % batch_size if drop_last else n
+        rank, world = shard
         for s in range(0, stop, batch_size):
             idx = order[s:s + batch_size]
+            if world > 1:
+                idx = idx[rank * batch_size // world:(rank + 1) * batch_size // world]
             x, m = to_model_space(self.images[idx].to(device), self.masks[idx].to(device))
             yield x, m, self.attributes[idx].to(device)

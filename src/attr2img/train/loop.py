@@ -30,6 +30,7 @@ from attr2img.errors import ModelError
 from attr2img.models import build_model
 from attr2img.models.config import ModelConfig
 from attr2img.models.store import save_model
+from attr2img.train import distributed
 from attr2img.train.augment import AugmentConfig
 from attr2img.train.step import TrainStep, make_optimizer
 
@@ -96,7 +97,9 @@ def train(model_name: str, data_dir, out, params: dict, dataset: str, log_path, 
           device_pref: str | None = None, _stop_after_epoch: int | None = None) -> dict:
     """Train and write ``out`` (weights + card) and ``log_path``; returns the model card."""
     tp = params["train"]
-    device = resolve_device(device_pref or tp["device"])
+    ranks = distributed.from_env()                     # several processes under torchrun
+    distributed.check_batch(ranks, tp["batch_size"])
+    device = distributed.setup(ranks, resolve_device(device_pref or tp["device"]))
     configure_threads(tp["threads"])
     train_set = ProcessedDataset(data_dir, "train")
     val_set = ProcessedDataset(data_dir, "val")
@@ -108,8 +111,10 @@ def train(model_name: str, data_dir, out, params: dict, dataset: str, log_path, 
     ).hexdigest()
 
     torch.manual_seed(tp["seed"])
-    gen = torch.Generator().manual_seed(tp["seed"])
+    gen = torch.Generator().manual_seed(tp["seed"])       # shared by all ranks: shuffle, augmentation
     model = build_model(cfg).to(device).to(memory_format=torch.channels_last)
+    loss_fn = distributed.wrap(model, ranks, device)      # DDP broadcasts rank 0's initial weights
+    torch.manual_seed(tp["seed"] + ranks.rank)            # dropout and noise: one stream per rank
     opt = make_optimizer(model.parameters(), tp["lr"], tp["weight_decay"], device)
     start_epoch, step, rows, elapsed = 0, 0, [], 0.0
 
@@ -124,51 +129,63 @@ def train(model_name: str, data_dir, out, params: dict, dataset: str, log_path, 
             model.load_state_dict(ckpt["model"])
             opt.load_state_dict(ckpt["optimizer"])
             start_epoch, step, rows, elapsed = ckpt["epoch"], ckpt["step"], ckpt["log"], ckpt["elapsed"]
-            _set_rng_state(ckpt["rng"], gen, device)
+            rngs = ckpt["rng"]
+            _set_rng_state(rngs[ranks.rank] if len(rngs) == ranks.world else rngs[0], gen, device)
             tqdm.write(f"resuming {model_name} on {dataset} from {ckpt_path} (epoch {start_epoch}/{epochs})")
         else:
             tqdm.write(f"ignoring {ckpt_path}: it belongs to other parameters or data")
 
-    train_step = TrainStep(model, opt, aug, device, cuda_graph=tp["cuda_graph"])
+    # (a CUDA graph does not capture DDP's gradient all-reduce: distributed steps run eagerly)
+    train_step = TrainStep(model, opt, aug, device, loss_fn=loss_fn, shard=(ranks.rank, ranks.world),
+                           cuda_graph=tp["cuda_graph"] and not ranks.enabled)
     t0 = time.perf_counter() - elapsed
     steps_per_epoch = len(train_set) // tp["batch_size"]
     for epoch in range(start_epoch, epochs):
         model.train()
         sums = {}
-        bar = tqdm(train_set.batches(tp["batch_size"], shuffle=True, generator=gen, device=device, drop_last=True),
+        bar = tqdm(train_set.batches(tp["batch_size"], shuffle=True, generator=gen, device=device, drop_last=True,
+                                     shard=(ranks.rank, ranks.world)),
                    total=steps_per_epoch, desc=f"{dataset}/{model_name} epoch {epoch + 1}/{epochs}",
-                   leave=False, disable=None)
+                   leave=False, disable=None if ranks.main else True)
         for i, (x, m, y) in enumerate(bar):
             loss, parts = train_step(x, m, y, gen)
             step += 1
             for k, v in {"loss": loss, **parts}.items():      # summed on the device: no sync per step
                 sums[k] = sums.get(k, 0.0) + v.detach().double()
-            if i % 10 == 0:
+            if i % 10 == 0 and ranks.main:
                 bar.set_postfix(loss=f"{float(loss.detach()):.4g}")
-        val = evaluate(model, val_set, tp["batch_size"], device, seed=tp["seed"])
+        sums = distributed.mean_over_ranks(sums, ranks)
         row = {"epoch": epoch + 1, "step": step}
         row.update({f"train_{k}": float(v) / max(1, steps_per_epoch) for k, v in sums.items()})
-        row.update({f"val_{k}": v for k, v in val.items()})
+        if ranks.main:
+            val = evaluate(model, val_set, tp["batch_size"], device, seed=tp["seed"])
+            row.update({f"val_{k}": v for k, v in val.items()})
+            _write_log(Path(log_path), rows + [row])
+            tqdm.write(f"{dataset}/{model_name} epoch {epoch + 1}/{epochs}: train loss {row['train_loss']:.4g}, "
+                       f"val loss {row['val_loss']:.4g}")
         rows.append(row)
-        _write_log(Path(log_path), rows)
-        tqdm.write(f"{dataset}/{model_name} epoch {epoch + 1}/{epochs}: train loss {row['train_loss']:.4g}, "
-                   f"val loss {row['val_loss']:.4g}")
-        if (epoch + 1) % tp["checkpoint_every"] == 0 and epoch + 1 < epochs:
+        rngs = distributed.gather(_rng_state(gen, device), ranks)
+        if (epoch + 1) % tp["checkpoint_every"] == 0 and epoch + 1 < epochs and ranks.main:
             ckpt_path.parent.mkdir(parents=True, exist_ok=True)
             with atomic_path(ckpt_path) as tmp:
                 torch.save({"fingerprint": fingerprint, "model": model.state_dict(), "optimizer": opt.state_dict(),
-                            "epoch": epoch + 1, "step": step, "log": rows, "rng": _rng_state(gen, device),
+                            "epoch": epoch + 1, "step": step, "log": rows, "rng": rngs,
                             "elapsed": time.perf_counter() - t0}, tmp)
+        distributed.barrier(ranks)
         if _stop_after_epoch is not None and epoch + 1 == _stop_after_epoch:
             raise KeyboardInterrupt(f"stopped after epoch {epoch + 1} (test hook)")
 
     card = {
         "model": model_name, "dataset": dataset, "attribute_names": train_set.attribute_names,
         "dataset_checksum": train_set.card["checksum"], "train_params": tp, "epochs": epochs, "steps": step,
-        "final": rows[-1] if rows else {}, "device": str(device), "seconds": round(time.perf_counter() - t0, 1),
+        "final": rows[-1] if rows else {}, "device": str(device), "processes": ranks.world,
+        "seconds": round(time.perf_counter() - t0, 1),
         "git_revision": git_revision(), "attr2img": attr2img.__version__, "torch": torch.__version__,
         "parameters": sum(p.numel() for p in model.parameters()),
     }
-    save_model(out, model, card)
-    ckpt_path.unlink(missing_ok=True)
+    if ranks.main:
+        save_model(out, model, card)
+        ckpt_path.unlink(missing_ok=True)
+    distributed.barrier(ranks)
+    distributed.teardown(ranks)
     return card

@@ -32,20 +32,25 @@ class TrainStep:
     """``step(x, m, y, gen) -> (loss, parts)``: one optimisation step on a batch.
 
     ``loss_fn(x, m, y) -> (loss, parts)`` defaults to ``model.loss`` (a DistributedDataParallel
-    wrapper's forward goes here). ``cuda_graph`` replays the step as a CUDA graph on CUDA
-    devices; batches of another shape than the captured one run eagerly. The returned tensors
+    wrapper goes here, with ``shard=(rank, world)``: the batch is this rank's slice of the
+    global one). ``cuda_graph`` replays the step as a CUDA graph on CUDA devices; batches of
+    another shape than the captured one run eagerly. The returned tensors
     of a graphed step are overwritten by the next step: read them before calling again.
     """
 
     def __init__(self, model: torch.nn.Module, opt: torch.optim.Optimizer, aug: AugmentConfig,
-                 device: torch.device, loss_fn=None, cuda_graph: bool = True):
+                 device: torch.device, loss_fn=None, cuda_graph: bool = True, shard: tuple[int, int] = (0, 1)):
         self.model, self.opt, self.aug, self.device = model, opt, aug, device
         self.loss_fn = loss_fn or model.loss
         self.graphed = cuda_graph and device.type == "cuda"
         self.graph = None
+        self.rank, self.world = shard
 
     def __call__(self, x, m, y, gen: torch.Generator):
-        r = aug_mod.draws(len(x), gen)                    # on the CPU, same draws on any device
+        # on the CPU, the same draws on any device; under DDP every rank draws the global batch's
+        # and keeps its slice, so each image is augmented as in a single-process run
+        n = len(x)
+        r = aug_mod.draws(n * self.world, gen)[self.rank * n:(self.rank + 1) * n]
         if not self.graphed:
             return self._eager(x, m, y, r.to(self.device))
         if self.graph is None:
