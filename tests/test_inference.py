@@ -65,6 +65,18 @@ def test_energy_decreases(decoder):
     assert (res.evaluations == 30).all()
 
 
+def test_inference_leaves_the_models_trainable_flags_as_they_were(decoder):
+    params = list(decoder.parameters())
+    before = [p.requires_grad for p in params]
+    params[0].requires_grad_(False)                      # a frozen layer stays frozen
+    x, y = _batch(2)
+    try:
+        infer(decoder, x, y, InferenceConfig(iterations=2))
+        assert [p.requires_grad for p in params] == [False] + before[1:]
+    finally:
+        params[0].requires_grad_(before[0])
+
+
 def test_an_image_does_not_depend_on_its_batch(decoder):
     x, y = _batch(4)
     cfg = InferenceConfig(iterations=10, lr=0.1)

@@ -82,8 +82,17 @@ def infer(model, x: torch.Tensor, y: torch.Tensor, cfg: InferenceConfig, observe
           mask: torch.Tensor | None = None, record: bool = False) -> InferenceResult:
     """Optimise one z per image. ``observed`` (N, 1, H, W) is 1 on the pixels the energy sees."""
     model.eval()
-    for p in model.parameters():
+    flags = [p.requires_grad for p in model.parameters()]
+    for p in model.parameters():                          # gradients flow to z only
         p.requires_grad_(False)
+    try:
+        return _optimise(model, x, y, cfg, observed, mask, record)
+    finally:
+        for p, flag in zip(model.parameters(), flags):
+            p.requires_grad_(flag)
+
+
+def _optimise(model, x, y, cfg: InferenceConfig, observed, mask, record: bool) -> InferenceResult:
     n = len(x)
     z = initial_z(model, x, y, observed, cfg.init, mask).float()
     m1, m2 = torch.zeros_like(z), torch.zeros_like(z)
@@ -120,8 +129,6 @@ def infer(model, x: torch.Tensor, y: torch.Tensor, cfg: InferenceConfig, observe
             e_prev[idx] = e
             if record:
                 history.append(e_prev.clone())
-    for p in model.parameters():
-        p.requires_grad_(True)
     with torch.no_grad():
         final = energy(model, z, x, y, observed, cfg.lam)
         with autocast(x.device):
