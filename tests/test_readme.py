@@ -32,4 +32,4 @@ def test_readme_stage_commands_parse():
         assert callable(args.func)
     documented = {line.split()[1] for line in lines}
     assert {"prepare", "overview", "train", "check-params", "sample", "reconstruct", "complete"} <= documented
-    assert documented - {"check-params", "sample", "reconstruct", "complete"} <= set(STAGE_MODULES)
+    assert documented - {"check-params", "sample", "reconstruct", "complete", "fetch"} <= set(STAGE_MODULES)

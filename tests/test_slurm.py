@@ -147,6 +147,7 @@ def slurm_run(slurm, tmp_path_factory):
     env, root = slurm
     params = tiny(yaml.safe_load((ROOT / "params.yaml").read_text()))
     params["train"]["device"] = "cpu"
+    params["datasets"] = ["synth-faces"]        # the whole DAG of one dataset, to keep the test short
     ws = make_workspace(tmp_path_factory.mktemp("ws"), params)
     cmd = [sys.executable, "-m", "snakemake", "--workflow-profile", "workflow/profiles/slurm", "--jobs", "4",
            "--slurm-no-account", "--slurm-status-command", "squeue",

@@ -17,6 +17,7 @@ Snakefile call exactly these commands. Stage -> module:
     report         attr2img.report            results/report.md and .html
     sample         attr2img.generate          images for an attribute assignment (not a DAG stage)
     reconstruct, complete  attr2img.inference.api  posterior inference on your own images
+    fetch          attr2img.data.fetch        download, verify and extract a real-data source
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import importlib
 import os
 import sys
 
-from attr2img.errors import ArtifactError, AttributeInputError, DatasetError, ModelError
+from attr2img.errors import ArtifactError, AttributeInputError, DatasetError, FetchError, ModelError
 from attr2img.params import ParamsError, load_params
 
 # The module that implements each DAG stage (its ``run`` function does the work).
@@ -143,6 +144,21 @@ def cmd_sample(args) -> None:
     print(f"wrote {args.out}")
 
 
+def cmd_fetch(args) -> None:
+    from attr2img.data import fetch
+
+    if args.list:
+        for src in fetch.SOURCES.values():
+            print(f"{src.name}: {src.note}")
+            for rf in src.files:
+                print(f"  {rf.name}  {rf.checksum_text()}\n    " + "\n    ".join(rf.urls))
+        return
+    if not (args.source and args.out):
+        raise FetchError("fetch needs --source and --out (or --list)")
+    card = fetch.run(args.source, args.out, fetch.Policy(attempts=args.attempts, timeout=args.timeout))
+    print(f"{args.source}: {len(card['files'])} file(s) verified in {args.out}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="attr2img", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="stage", required=True, metavar="STAGE")
@@ -156,6 +172,15 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     stage("check-params", cmd_check_params, "validate params.yaml against the schema")
+    p = sub.add_parser("fetch", help="download, verify and extract one real-data source into resources/",
+                       description="download, verify and extract one real-data source; a file put at "
+                                   "OUT/<file name> by hand is verified and used")
+    p.add_argument("--source", help="lfw-funneled, lfw-view1, lfw-attributes, lfw-part-labels, cub, cub-segmentations")
+    p.add_argument("--out", help="target folder, e.g. resources/cub")
+    p.add_argument("--list", action="store_true", help="list every source with its files, checksums and URLs")
+    p.add_argument("--attempts", type=int, default=3, help="tries per URL before the next one (default 3)")
+    p.add_argument("--timeout", type=float, default=60.0, help="socket timeout in seconds (default 60)")
+    p.set_defaults(func=cmd_fetch)
     p = stage("prepare", cmd_prepare, "build a processed dataset (images, masks, attributes, splits, card)")
     p.add_argument("--dataset", required=True, help="dataset name, e.g. synth-faces")
     p.add_argument("--out", required=True, help="output directory, e.g. data/processed/synth-faces")
@@ -243,7 +268,7 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         args.func(args)
-    except (ParamsError, DatasetError, ModelError, AttributeInputError, ArtifactError) as exc:
+    except (ParamsError, DatasetError, ModelError, AttributeInputError, ArtifactError, FetchError) as exc:
         print(f"attr2img {args.stage}: error: {exc}", file=sys.stderr)
         return 2
     return 0

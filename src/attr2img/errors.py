@@ -15,3 +15,7 @@ class AttributeInputError(ValueError):
 
 class ArtifactError(ValueError):
     """An input that another stage produces is missing or stale; the message names that stage."""
+
+
+class FetchError(ValueError):
+    """A real-data file that cannot be downloaded, verified or safely extracted."""

@@ -1,0 +1,281 @@
+"""Stage ``fetch``: download, verify and safely extract one source of the real datasets.
+
+Every file has a pinned checksum and one or more URLs (mirrors first where the original host
+is gone; see ``SOURCES``). A download resumes a partial file (HTTP Range), shows a progress
+bar, sends a User-Agent (CaltechDATA refuses requests without one) and retries with
+exponential backoff before it moves on to the next URL; a client error (404, 403) moves on at
+once. A file whose checksum does not match is deleted and fetched again, then reported.
+
+Several LFW files have no live host today, so a file can also be put in place by hand:
+``resources/<source>/<file name>``. Such a file is verified like a download and then used.
+When every URL of a file fails, the error names each missing file, its checksum and the path
+to put it at. Nothing unverified is left at a final path: downloads go to ``<name>.partial``
+and are renamed only after their checksum matches.
+
+Archives are extracted into ``resources/<source>/`` with every member checked first: no
+absolute path, no ``..``, no link, no device may write outside the target folder.
+
+A file with no published checksum (the Part Labels split lists) is pinned on first use: its
+SHA-256 goes into ``resources/<source>/fetched.json`` and the card, and a later fetch must
+match it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tarfile
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from tqdm import tqdm
+
+from attr2img.atomic import write_json
+from attr2img.errors import FetchError
+
+USER_AGENT = "attr2img/0.1 (+https://github.com/attr2img; research dataset fetcher) python-urllib"
+CHUNK = 1 << 16
+
+
+@dataclass(frozen=True)
+class RemoteFile:
+    name: str
+    urls: tuple[str, ...]
+    sha256: str | None = None
+    md5: str | None = None
+    size: int | None = None
+    extract: bool = False          # a .tgz/.tar archive to unpack into the source folder
+
+    def checksum_text(self) -> str:
+        if self.sha256:
+            return f"sha256 {self.sha256}"
+        if self.md5:
+            return f"md5 {self.md5}"
+        return "no published checksum (pinned on first use)"
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    files: tuple[RemoteFile, ...]
+    note: str = ""
+
+
+_UMASS = "http://vis-www.cs.umass.edu/lfw/"
+_FIGSHARE = "https://ndownloader.figshare.com/files/"
+
+# What is known of each source (../shared/reference/data-sources.md, re-checked 2026-11).
+SOURCES = {s.name: s for s in (
+    Source("lfw-funneled", (
+        RemoteFile("lfw-funneled.tgz", (_FIGSHARE + "5976015", _UMASS + "lfw-funneled.tgz"),
+                   sha256="b47c8422c8cded889dc5a13418c4bc2abbda121092b3533a83306f90d900100a",
+                   md5="1b42dfed7d15c9b2dd63d5e5840c86ad", extract=True),
+    ), "LFW, funneled (the images the Part Labels label); figshare mirror"),
+    Source("lfw-view1", (
+        RemoteFile("peopleDevTrain.txt", (_UMASS + "peopleDevTrain.txt",), md5="54eaac34beb6d042ed3a7d883e247a21"),
+        RemoteFile("peopleDevTest.txt", (_UMASS + "peopleDevTest.txt",), md5="e4bf5be0a43b5dcd9dc5ccfcb8fb19c5"),
+    ), "LFW View 1 identity split; no live host known: put the files in by hand"),
+    Source("lfw-attributes", (
+        RemoteFile("lfw_attributes.txt",
+                   ("http://www.cs.columbia.edu/CAVE/databases/pubfig/download/lfw_attributes.txt",),
+                   md5="a68c039ac854fd966fe4bdc36674b98f"),
+    ), "Kumar et al.'s 73 attribute scores"),
+    Source("lfw-part-labels", (
+        RemoteFile("parts_lfw_funneled_gt_images.tgz", (_UMASS + "part_labels/parts_lfw_funneled_gt_images.tgz",),
+                   md5="3e7e26e801c3081d651c8c2ef3c45cfc", extract=True),
+        RemoteFile("parts_train.txt", (_UMASS + "part_labels/parts_train.txt",)),
+        RemoteFile("parts_validation.txt", (_UMASS + "part_labels/parts_validation.txt",)),
+        RemoteFile("parts_test.txt", (_UMASS + "part_labels/parts_test.txt",)),
+    ), "LFW Part Labels (hair/skin/background); no live host known: put the files in by hand"),
+    Source("cub", (
+        RemoteFile("CUB_200_2011.tgz",
+                   ("https://data.caltech.edu/records/65de6-vp158/files/CUB_200_2011.tgz?download=1",
+                    "http://www.vision.caltech.edu/visipedia-data/CUB-200-2011/CUB_200_2011.tgz"),
+                   sha256="0c685df5597a8b24909f6a7c9db6d11e008733779a671760afef78feb49bf081",
+                   md5="97eceeb196236b17998738112f37df78", size=1150585339, extract=True),
+    ), "CUB-200-2011 images and metadata (non-commercial research and education)"),
+    Source("cub-segmentations", (
+        RemoteFile("segmentations.tgz",
+                   ("https://data.caltech.edu/records/w9d68-gec53/files/segmentations.tgz?download=1",),
+                   sha256="dc77f6cffea0cbe2e41d4201115c8f29a6320ecb04fffd2444f51b8066e4b84f",
+                   md5="4d47ba1228eae64f2fa547c47bc65255", size=39272883, extract=True),
+    ), "CUB-200-2011 segmentation masks"),
+)}
+
+
+@dataclass
+class Policy:
+    """How hard to try: attempts per URL, first backoff (doubling), socket timeout."""
+    attempts: int = 3
+    backoff: float = 2.0
+    timeout: float = 60.0
+    progress: bool | None = None          # None: a bar when stderr is a terminal
+    sleep: object = field(default=time.sleep, repr=False)
+
+
+# -- verification ------------------------------------------------------------------------------
+def digests(path: Path) -> dict:
+    sha, md5 = hashlib.sha256(), hashlib.md5()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            sha.update(block)
+            md5.update(block)
+    return {"sha256": sha.hexdigest(), "md5": md5.hexdigest()}
+
+
+def mismatch(rf: RemoteFile, path: Path, pinned: str | None = None) -> str | None:
+    """Why ``path`` is not ``rf`` (None when it verifies)."""
+    if rf.size is not None and path.stat().st_size != rf.size:
+        return f"{path.stat().st_size} bytes, expected {rf.size}"
+    got = digests(path)
+    for kind, want in (("sha256", rf.sha256 or pinned), ("md5", rf.md5)):
+        if want and got[kind] != want:
+            return f"{kind} {got[kind]}, expected {want}"
+    return None
+
+
+# -- download ----------------------------------------------------------------------------------
+class _ClientError(Exception):
+    """An HTTP 4xx answer: retrying the same URL will not help."""
+
+
+def _download(url: str, partial: Path, policy: Policy, label: str) -> None:
+    """Fetch ``url`` into ``partial``, resuming what is already there."""
+    have = partial.stat().st_size if partial.exists() else 0
+    headers = {"User-Agent": USER_AGENT}
+    if have:
+        headers["Range"] = f"bytes={have}-"
+    try:
+        resp = urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=policy.timeout)
+    except urllib.error.HTTPError as exc:
+        if exc.code == 416 and have:        # nothing left to send: the partial file is whole
+            return
+        if 400 <= exc.code < 500:
+            raise _ClientError(f"HTTP {exc.code} {exc.reason}") from None
+        raise
+    with resp:
+        resumed = resp.status == 206
+        if have and not resumed:            # the server ignored the range: start over
+            have = 0
+        length = resp.headers.get("Content-Length")
+        total = have + int(length) if length is not None else None
+        with open(partial, "ab" if resumed else "wb") as f, \
+                tqdm(total=total, initial=have, unit="B", unit_scale=True, desc=label, leave=False,
+                     disable=None if policy.progress is None else not policy.progress) as bar:
+            while block := resp.read(CHUNK):
+                f.write(block)
+                bar.update(len(block))
+        if total is not None and partial.stat().st_size < total:
+            raise OSError(f"transfer ended after {partial.stat().st_size} of {total} bytes")
+
+
+def fetch_file(rf: RemoteFile, folder: Path, policy: Policy, pinned: str | None = None) -> tuple[Path, list[str]]:
+    """Make ``folder/rf.name`` a verified copy; returns (path, []) or (path, reasons it failed)."""
+    dest = folder / rf.name
+    problems = []
+    if dest.exists():
+        why = mismatch(rf, dest, pinned)
+        if why is None:
+            return dest, []
+        problems.append(f"{dest} is there but does not verify ({why})")
+    partial = dest.with_name(dest.name + ".partial")
+    for url in rf.urls:
+        for attempt in range(policy.attempts):
+            try:
+                _download(url, partial, policy, rf.name)
+            except _ClientError as exc:
+                problems.append(f"{url}: {exc}")
+                break
+            except (urllib.error.URLError, OSError, ValueError) as exc:
+                reason = getattr(exc, "reason", exc)
+                problems.append(f"{url}: {reason} (attempt {attempt + 1}/{policy.attempts})")
+                if attempt + 1 < policy.attempts:
+                    policy.sleep(policy.backoff * 2 ** attempt)
+                continue
+            why = mismatch(rf, partial, pinned)
+            if why is None:
+                os.replace(partial, dest)
+                return dest, []
+            problems.append(f"{url}: downloaded file does not verify ({why}); deleted")
+            partial.unlink()
+    return dest, problems
+
+
+# -- safe extraction ---------------------------------------------------------------------------
+def _check_member(member: tarfile.TarInfo, archive: Path) -> None:
+    path = PurePosixPath(member.name)
+    if path.is_absolute() or ".." in path.parts or member.name.startswith(("/", "\\")):
+        raise FetchError(f"{archive}: member {member.name!r} would write outside its folder; refusing the archive")
+    if not (member.isfile() or member.isdir()):
+        kind = "link" if member.issym() or member.islnk() else "special file"
+        raise FetchError(f"{archive}: member {member.name!r} is a {kind}; refusing the archive")
+
+
+def safe_extract(archive: Path, target: Path) -> list[str]:
+    """Unpack ``archive`` into ``target`` after checking every member; returns its top-level entries.
+
+    Members go to a temporary folder first; each top-level entry is then renamed into place,
+    so a failure leaves the target as it was.
+    """
+    tmp = Path(tempfile.mkdtemp(prefix=f".extract-{archive.name}.", dir=target))
+    try:
+        with tarfile.open(archive) as tar:
+            members = tar.getmembers()
+            for m in members:
+                _check_member(m, archive)
+            for m in members:
+                m.mode = 0o644 if m.isfile() else 0o755
+                tar.extract(m, tmp, set_attrs=False, **({"filter": "data"} if hasattr(tarfile, "data_filter") else {}))
+        tops = sorted(p.name for p in tmp.iterdir())
+        for top in tops:
+            dest = target / top
+            if dest.is_dir():
+                shutil.rmtree(dest)
+            elif dest.exists():
+                dest.unlink()
+            os.replace(tmp / top, dest)
+    except (tarfile.TarError, EOFError, OSError) as exc:
+        raise FetchError(f"{archive}: cannot extract ({exc}); delete it and fetch again") from None
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return tops
+
+
+# -- the stage ---------------------------------------------------------------------------------
+def run(source: str | Source, out, policy: Policy | None = None) -> dict:
+    """Fetch, verify and extract every file of ``source`` into ``out``; returns the card."""
+    src = SOURCES.get(source) if isinstance(source, str) else source
+    if src is None:
+        raise FetchError(f"unknown source {source!r}; known: {', '.join(SOURCES)}")
+    policy, out = policy or Policy(), Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    card_path = out / "fetched.json"
+    previous = json.loads(card_path.read_text()).get("files", {}) if card_path.exists() else {}
+    results, missing = {}, []
+    for rf in src.files:
+        pinned = previous.get(rf.name, {}).get("sha256") if not (rf.sha256 or rf.md5) else None
+        path, problems = fetch_file(rf, out, policy, pinned)
+        if problems and not (path.exists() and mismatch(rf, path, pinned) is None):
+            missing.append((rf, path, problems))
+            continue
+        results[rf.name] = {**digests(path), "bytes": path.stat().st_size,
+                            "checksum": "published" if (rf.sha256 or rf.md5) else "pinned on first use"}
+    if missing:
+        lines = [f"could not fetch {len(missing)} file(s) of {src.name!r}. Download each by hand, "
+                 f"check it and put it at the path shown; `attr2img fetch` then verifies and uses it:"]
+        for rf, path, problems in missing:
+            lines.append(f"  - {rf.name}: put at {path} ({rf.checksum_text()})")
+            lines += [f"      {p}" for p in problems]
+        raise FetchError("\n".join(lines))
+    for rf in src.files:
+        if rf.extract:
+            results[rf.name]["extracted"] = safe_extract(out / rf.name, out)
+    card = {"source": src.name, "note": src.note, "files": results}
+    write_json(card_path, card)
+    return card

@@ -1,0 +1,235 @@
+"""Fetching real-data sources, offline: a local HTTP server on 127.0.0.1 plays the hosts."""
+
+import hashlib
+import io
+import json
+import random
+import tarfile
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from attr2img.data import fetch
+from attr2img.data.fetch import Policy, RemoteFile, Source
+from attr2img.errors import FetchError
+
+JPEG = b"\xff\xd8" + random.Random(1).randbytes(5000)
+FAST = Policy(attempts=2, backoff=0.0, timeout=5.0, progress=False, sleep=lambda s: None)
+
+
+class Host(ThreadingHTTPServer):
+    """Serves ``files`` (path -> bytes) with HTTP Range support and scripted faults:
+    ``faults[path]`` = "404", "corrupt", or ("truncate", n) to cut the next transfer after n bytes."""
+
+    daemon_threads = True
+
+    def __init__(self):
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.files, self.faults, self.log = {}, {}, []
+
+    def url(self, path):
+        return f"http://127.0.0.1:{self.server_address[1]}{path}"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        host, path = self.server, self.path
+        host.log.append((path, self.headers.get("Range"), self.headers.get("User-Agent")))
+        fault = host.faults.get(path)
+        if path not in host.files or fault == "404":
+            self.send_error(404)
+            return
+        data = host.files[path]
+        if fault == "corrupt":
+            data = bytes([data[0] ^ 0xFF]) + data[1:]
+        start = int(self.headers["Range"].split("=")[1].rstrip("-")) if self.headers.get("Range") else 0
+        if start >= len(data):
+            self.send_error(416)
+            return
+        self.send_response(206 if start else 200)
+        if start:
+            self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+        self.send_header("Content-Length", str(len(data) - start))
+        self.end_headers()
+        if isinstance(fault, tuple):                       # a transfer that breaks off once
+            del host.faults[path]
+            self.wfile.write(data[start:start + fault[1]])
+            self.wfile.flush()
+            self.close_connection = True
+            return
+        self.wfile.write(data[start:])
+
+
+@pytest.fixture
+def host():
+    server = Host()
+    t = threading.Thread(target=server.serve_forever, daemon=True)
+    t.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def _tgz(entries: dict) -> bytes:
+    """A gzipped tar; values are bytes (files), None (folders) or ("symlink", target)."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        for name, data in entries.items():
+            info = tarfile.TarInfo(name)
+            if data is None:
+                info.type = tarfile.DIRTYPE
+                tar.addfile(info)
+            elif isinstance(data, tuple):
+                info.type, info.linkname = tarfile.SYMTYPE, data[1]
+                tar.addfile(info)
+            else:
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def _sha(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def _lfw_like():
+    """A tiny archive in lfw-funneled.tgz's real layout, and a split list beside it."""
+    rnd = random.Random(0)                     # incompressible, so the archive is several KB
+    archive = _tgz({"lfw_funneled": None, "lfw_funneled/Aaron_Eckhart": None,
+                    "lfw_funneled/Aaron_Eckhart/Aaron_Eckhart_0001.jpg": JPEG,
+                    "lfw_funneled/Zico/Zico_0001.jpg": b"\xff\xd8" + rnd.randbytes(3000)})
+    split = b"2\nAaron_Eckhart\t1\nZico\t1\n"
+    return archive, split
+
+
+def _source(host, archive, split, archive_urls=None):
+    host.files.update({"/a/lfw-funneled.tgz": archive, "/b/lfw-funneled.tgz": archive, "/a/peopleDevTrain.txt": split})
+    return Source("tiny-lfw", (
+        RemoteFile("lfw-funneled.tgz", tuple(host.url(u) for u in (archive_urls or ["/a/lfw-funneled.tgz"])),
+                   sha256=_sha(archive), extract=True),
+        RemoteFile("peopleDevTrain.txt", (host.url("/a/peopleDevTrain.txt"),),
+                   md5=hashlib.md5(split).hexdigest()),
+    ))
+
+
+def test_fetch_verifies_extracts_and_writes_a_card(host, tmp_path):
+    archive, split = _lfw_like()
+    card = fetch.run(_source(host, archive, split), tmp_path / "res", FAST)
+    res = tmp_path / "res"
+    assert (res / "lfw_funneled/Aaron_Eckhart/Aaron_Eckhart_0001.jpg").read_bytes() == JPEG
+    assert (res / "peopleDevTrain.txt").read_bytes() == split
+    assert card["files"]["lfw-funneled.tgz"]["sha256"] == _sha(archive)
+    assert card["files"]["lfw-funneled.tgz"]["extracted"] == ["lfw_funneled"]
+    assert json.loads((res / "fetched.json").read_text()) == card
+    assert all(ua and ua.startswith("attr2img/") for _, _, ua in host.log), "a User-Agent on every request"
+    assert not list(res.glob("*.partial")) and not list(res.glob(".extract-*"))
+    n = len(host.log)
+    fetch.run(_source(host, archive, split), res, FAST)
+    assert len(host.log) == n, "verified files are not downloaded again"
+
+
+def test_a_truncated_transfer_resumes_where_it_stopped(host, tmp_path):
+    archive, split = _lfw_like()
+    src = _source(host, archive, split)
+    host.faults["/a/lfw-funneled.tgz"] = ("truncate", 1000)
+    fetch.run(src, tmp_path, FAST)
+    requests = [(p, r) for p, r, _ in host.log if p == "/a/lfw-funneled.tgz"]
+    assert requests == [("/a/lfw-funneled.tgz", None), ("/a/lfw-funneled.tgz", "bytes=1000-")]
+    assert fetch.digests(tmp_path / "lfw-funneled.tgz")["sha256"] == _sha(archive)
+
+
+def test_a_dead_first_mirror_moves_on_to_the_next_at_once(host, tmp_path):
+    archive, split = _lfw_like()
+    src = _source(host, archive, split, archive_urls=["/a/lfw-funneled.tgz", "/b/lfw-funneled.tgz"])
+    host.faults["/a/lfw-funneled.tgz"] = "404"
+    fetch.run(src, tmp_path, FAST)
+    paths = [p for p, _, _ in host.log if p.endswith(".tgz")]
+    assert paths == ["/a/lfw-funneled.tgz", "/b/lfw-funneled.tgz"], "a 404 is not retried"
+    assert (tmp_path / "lfw_funneled/Zico/Zico_0001.jpg").exists()
+
+
+def test_a_checksum_mismatch_is_retried_then_reported_and_nothing_unverified_stays(host, tmp_path):
+    archive, split = _lfw_like()
+    src = _source(host, archive, split)
+    host.faults["/a/lfw-funneled.tgz"] = "corrupt"
+    with pytest.raises(FetchError) as err:
+        fetch.run(src, tmp_path, FAST)
+    msg = str(err.value)
+    assert "lfw-funneled.tgz" in msg and _sha(archive) in msg and str(tmp_path / "lfw-funneled.tgz") in msg
+    assert msg.count("does not verify") == FAST.attempts
+    assert [p for p, _, _ in host.log].count("/a/lfw-funneled.tgz") == FAST.attempts
+    assert not (tmp_path / "lfw-funneled.tgz").exists() and not list(tmp_path.glob("*.partial"))
+    assert not (tmp_path / "lfw_funneled").exists() and not (tmp_path / "fetched.json").exists()
+
+
+@pytest.mark.parametrize("evil", [{"../escaped.txt": b"x"}, {"/tmp/absolute.txt": b"x"},
+                                  {"lfw_funneled": None, "lfw_funneled/link": ("symlink", "/etc/passwd")}])
+def test_an_archive_member_that_escapes_its_folder_is_refused(host, tmp_path, evil):
+    archive = _tgz({"lfw_funneled/ok.jpg": b"fine", **evil})
+    src = Source("evil", (RemoteFile("lfw-funneled.tgz", (host.url("/e.tgz"),), sha256=_sha(archive), extract=True),))
+    host.files["/e.tgz"] = archive
+    target = tmp_path / "res"
+    with pytest.raises(FetchError, match="refusing the archive"):
+        fetch.run(src, target, FAST)
+    assert not (tmp_path / "escaped.txt").exists()
+    assert sorted(p.name for p in target.iterdir()) == ["lfw-funneled.tgz"], "nothing was extracted"
+
+
+def test_a_file_put_in_by_hand_is_verified_and_used_with_no_server(tmp_path):
+    archive, split = _lfw_like()
+    dead = "http://127.0.0.1:9/"               # the discard port: nothing answers
+    src = Source("manual", (RemoteFile("lfw-funneled.tgz", (dead + "lfw-funneled.tgz",), sha256=_sha(archive),
+                                       extract=True),
+                            RemoteFile("peopleDevTrain.txt", (dead + "peopleDevTrain.txt",), md5=hashlib.md5(split).hexdigest())))
+    with pytest.raises(FetchError) as err:
+        fetch.run(src, tmp_path, FAST)
+    msg = str(err.value)
+    for name in ("lfw-funneled.tgz", "peopleDevTrain.txt"):
+        assert f"{name}: put at {tmp_path / name}" in msg
+    assert f"sha256 {_sha(archive)}" in msg and f"md5 {hashlib.md5(split).hexdigest()}" in msg
+
+    (tmp_path / "peopleDevTrain.txt").write_bytes(split + b"tampered")
+    (tmp_path / "lfw-funneled.tgz").write_bytes(archive)
+    with pytest.raises(FetchError, match="is there but does not verify"):
+        fetch.run(src, tmp_path, FAST)
+    (tmp_path / "peopleDevTrain.txt").write_bytes(split)
+    card = fetch.run(src, tmp_path, FAST)
+    assert set(card["files"]) == {"lfw-funneled.tgz", "peopleDevTrain.txt"}
+    assert (tmp_path / "lfw_funneled/Zico/Zico_0001.jpg").exists()
+
+
+def test_a_file_without_a_published_checksum_is_pinned_on_first_use(host, tmp_path):
+    host.files["/parts_test.txt"] = b"Aaron_Eckhart 1\n"
+    src = Source("parts", (RemoteFile("parts_test.txt", (host.url("/parts_test.txt"),)),))
+    card = fetch.run(src, tmp_path, FAST)
+    assert card["files"]["parts_test.txt"]["checksum"] == "pinned on first use"
+    (tmp_path / "parts_test.txt").write_bytes(b"Someone_Else 2\n")
+    host.files["/parts_test.txt"] = b"Someone_Else 2\n"
+    with pytest.raises(FetchError, match="does not verify"):
+        fetch.run(src, tmp_path, FAST)
+
+
+def test_every_known_source_has_urls_and_a_checksum_or_a_pin():
+    for src in fetch.SOURCES.values():
+        for rf in src.files:
+            assert rf.urls and all(u.startswith(("http://", "https://")) for u in rf.urls)
+            assert rf.sha256 or rf.md5 or rf.name.startswith("parts_"), rf.name
+    with pytest.raises(FetchError, match="unknown source 'nope'; known: lfw-funneled"):
+        fetch.run("nope", Path("/nonexistent"), FAST)
+
+
+def test_cli_fetch_lists_sources_and_reports_missing_files(tmp_path, capsys):
+    from attr2img.cli import main
+
+    main(["fetch", "--list"])
+    out = capsys.readouterr().out
+    assert "cub-segmentations" in out and "dc77f6cffea0cbe2e41d4201115c8f29a6320ecb04fffd2444f51b8066e4b84f" in out
+    assert main(["fetch", "--source", "nope", "--out", str(tmp_path)]) == 2
+    assert "unknown source 'nope'" in capsys.readouterr().err
+    assert main(["fetch", "--source", "cub"]) == 2
+    assert "needs --source and --out" in capsys.readouterr().err
