@@ -48,15 +48,16 @@ def dvc_jobs(root: str | Path) -> dict:
     return {cmd: (name, _norm(set().union(*[expand(d) for d in deps])), outs) for cmd, name, deps, outs in stages}
 
 
-def snakemake_jobs(root: str | Path, config: dict | None = None) -> dict:
-    """command -> (rule name, inputs, outputs) for every job Snakemake would run from scratch."""
+def snakemake_jobs(root: str | Path, config: dict | None = None, cores: int = 1, details: bool = False) -> dict:
+    """command -> (rule name, inputs, outputs) for every job Snakemake would run from scratch;
+    with ``details``, rule name -> [(threads, resources)] of its jobs on ``cores`` cores."""
     from snakemake.api import SnakemakeApi
     from snakemake.settings.types import ConfigSettings, DAGSettings, OutputSettings, ResourceSettings
 
     root = Path(root).resolve()
-    jobs = {}
+    jobs, resources = {}, {}
     with _cwd(root), SnakemakeApi(OutputSettings(quiet={"all"})) as api:
-        wf = api.workflow(resource_settings=ResourceSettings(cores=1),
+        wf = api.workflow(resource_settings=ResourceSettings(cores=cores),
                           config_settings=ConfigSettings(config=config or {}),
                           snakefile=root / "Snakefile", workdir=root)
         # The DAG is built through Snakemake's internal workflow object (no public API returns
@@ -72,7 +73,9 @@ def snakemake_jobs(root: str | Path, config: dict | None = None) -> dict:
             cmd = job.shellcmd.strip()
             assert log and cmd.endswith(log), f"rule {job.rule.name} must end its command with '2> {{log}}'"
             jobs[cmd[: -len(log)]] = (job.rule.name, _norm(job.input), _norm(job.output))
-    return jobs
+            resources.setdefault(job.rule.name, []).append(
+                (job.threads, {k: job.resources[k] for k in ("mem_mb", "runtime", "gpu")}))
+    return resources if details else jobs
 
 
 def strip_names(jobs: dict) -> dict:

@@ -80,3 +80,17 @@ def test_source_deps_are_exactly_what_the_stage_imports(stage, default_dags):
         if name.split("@")[0] == stage:
             src_deps = {d for d in deps if d.startswith("src/")}
             assert src_deps == wanted, f"{name}: missing {wanted - src_deps}, stale {src_deps - wanted}"
+
+
+@pytest.mark.parametrize("profile", ["params.yaml", "workflow/params/paper.yaml"])
+def test_rules_ask_for_the_resources_of_their_kind(tmp_path, profile):
+    params = yaml.safe_load((ROOT / profile).read_text())
+    ws = make_workspace(tmp_path / "ws", params)
+    kind = {"train": "train", "evaluate_recon": "inference", "evaluate_attributes": "inference"}
+    for cores in (64, 2):
+        jobs = snakemake_jobs(ws, cores=cores, details=True)
+        assert set(jobs) >= {"prepare", "train", "evaluate_recon", "figure6", "report"}
+        for rule, asks in jobs.items():
+            r = params["resources"][kind.get(rule, "default")]
+            want = (min(r["threads"], cores), {k: r[k] for k in ("mem_mb", "runtime", "gpu")})
+            assert all(a == want for a in asks), (rule, asks, want)
