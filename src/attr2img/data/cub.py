@@ -1,0 +1,135 @@
+"""CUB-200-2011 into the processed format (:mod:`attr2img.data.fmt`).
+
+Reads what ``attr2img fetch`` extracts for the sources ``cub`` and ``cub-segmentations``:
+
+    <cub>/CUB_200_2011/images.txt, train_test_split.txt, images/<class>/<stem>.jpg
+    <cub>/CUB_200_2011/attributes/image_attribute_labels.txt
+    <cub>/attributes.txt  or  <cub>/CUB_200_2011/attributes/attributes.txt   (either place)
+    <segmentations>/segmentations/<class>/<stem>.png                          (soft, 0-255)
+
+Per image: the mask is the segmentation thresholded at 0.5; the crop is the mask's tight
+bounding box made square around its centre and widened by ``margin`` (a fraction of its
+side), padded with the border pixels where it leaves the image; image and mask are resized
+to ``size`` (80, as the authors stored them; training crops 64 from them). Attributes are
+the 312 binary ``is_present`` labels, reading only the first four fields of each line (606
+lines of the released file carry six). Splits: the official train/test split; every 10th
+train image (in ``images.txt`` order) is validation.
+
+Bad input never stops the run: an unreadable or truncated image, a missing or empty
+segmentation, or a missing attribute row drops the image and is counted in the card by
+reason; grayscale and RGBA/CMYK-decoded images are converted to RGB and counted. Files in the
+image folders that ``images.txt`` does not list (the 8 stray ``*_rgb.jpg``) are ignored and
+counted.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+from skimage import io as skio
+from skimage.transform import resize
+
+from attr2img.data.fmt import SPLITS, Split, write_dataset
+from attr2img.data.readimg import load_rgb
+from attr2img.errors import DatasetError
+
+N_ATTRIBUTES = 312
+
+
+def _lines(path: Path) -> list[list[str]]:
+    if not path.exists():
+        raise DatasetError(f"missing {path}: fetch CUB first (attr2img fetch --source cub --out {path.parents[1]})")
+    return [line.split() for line in path.read_text().splitlines() if line.strip()]
+
+
+def find_attribute_names(cub: Path) -> Path:
+    """``attributes.txt`` lives beside ``CUB_200_2011/`` in the tarball, under ``attributes/`` per its README."""
+    for p in (cub / "attributes.txt", cub / "CUB_200_2011" / "attributes" / "attributes.txt"):
+        if p.exists():
+            return p
+    raise DatasetError(f"no attributes.txt in {cub} or {cub / 'CUB_200_2011' / 'attributes'}")
+
+
+def read_metadata(cub: Path) -> dict:
+    root = cub / "CUB_200_2011"
+    images = {int(i): rel for i, rel in _lines(root / "images.txt")}
+    is_train = {int(i): t == "1" for i, t in _lines(root / "train_test_split.txt")}
+    names = [" ".join(f[1:]) for f in _lines(find_attribute_names(cub))]
+    if len(names) != N_ATTRIBUTES:
+        raise DatasetError(f"{find_attribute_names(cub)}: {len(names)} attributes, expected {N_ATTRIBUTES}")
+    labels = {}
+    for fields in _lines(root / "attributes" / "image_attribute_labels.txt"):
+        img, attr, present = int(fields[0]), int(fields[1]), int(fields[2])   # first four fields only
+        labels.setdefault(img, np.zeros(N_ATTRIBUTES, np.float32))[attr - 1] = float(present)
+    return {"images": images, "is_train": is_train, "names": names, "labels": labels}
+
+
+def square_crop(mask: np.ndarray, margin: float) -> tuple[int, int, int, int]:
+    """(top, left, side, side): the mask's tight box, squared about its centre, widened by ``margin``."""
+    ys, xs = np.nonzero(mask)
+    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    side = int(round(max(y1 - y0, x1 - x0) * (1 + margin)))
+    cy, cx = (y0 + y1) / 2, (x0 + x1) / 2
+    return int(round(cy - side / 2)), int(round(cx - side / 2)), side, side
+
+
+def crop_resize(img: np.ndarray, box, size: int, order: int) -> np.ndarray:
+    top, left, h, w = box
+    pad = max(0, -top, -left, top + h - img.shape[0], left + w - img.shape[1])
+    if pad:
+        widths = ((pad, pad), (pad, pad)) + ((0, 0),) * (img.ndim - 2)
+        img = np.pad(img, widths, mode="edge")
+        top, left = top + pad, left + pad
+    patch = img[top:top + h, left:left + w]
+    out = resize(patch, (size, size) + patch.shape[2:], order=order, preserve_range=True, anti_aliasing=order > 0)
+    return np.clip(np.round(out), 0, 255).astype(np.uint8)
+
+
+def prepare(cub, segmentations, out, size: int = 80, margin: float = 0.1, limit: int | None = None) -> dict:
+    """Build the processed CUB dataset in ``out``; returns its card. ``limit``: first N listed images."""
+    cub, segmentations = Path(cub), Path(segmentations)
+    meta = read_metadata(cub)
+    img_root, seg_root = cub / "CUB_200_2011" / "images", segmentations / "segmentations"
+    counts = Counter()
+    listed = {str(Path(rel)) for rel in meta["images"].values()}
+    counts["ignored: files not in images.txt"] = sum(
+        1 for p in img_root.rglob("*") if p.is_file() and str(p.relative_to(img_root)) not in listed)
+    rows = {s: [] for s in SPLITS}
+    listing = sorted(meta["images"].items())[:limit]
+    train_ids = [i for i, _ in listing if meta["is_train"].get(i, False)]
+    val_ids = set(train_ids[9::10])                 # every 10th train image, by listing order
+    for img_id, rel in listing:
+        if img_id not in meta["labels"]:
+            counts["skipped: no attribute row"] += 1
+            continue
+        img = load_rgb(img_root / rel, counts)
+        if img is None:
+            continue
+        seg_path = (seg_root / rel).with_suffix(".png")
+        try:
+            seg = skio.imread(seg_path)
+        except Exception:
+            counts["skipped: missing or unreadable segmentation"] += 1
+            continue
+        mask = (seg if seg.ndim == 2 else seg[..., 0]) >= 128          # soft 0-255 mask at 0.5
+        if mask.shape != img.shape[:2] or not mask.any():
+            counts["skipped: segmentation empty or of another size"] += 1
+            continue
+        box = square_crop(mask, margin)
+        split = "val" if img_id in val_ids else "train" if meta["is_train"].get(img_id, False) else "test"
+        rows[split].append((crop_resize(img, box, size, 1), crop_resize(mask.astype(np.uint8) * 255, box, size, 0),
+                            meta["labels"][img_id], f"cub-{img_id:05d}"))
+    splits = {}
+    for s in SPLITS:
+        if not rows[s]:
+            raise DatasetError(f"CUB {s} split is empty after preparation (counts: {dict(counts)})")
+        images, masks, attrs, ids = zip(*rows[s])
+        splits[s] = Split(np.stack(images), np.stack(masks), np.stack(attrs), np.array(ids))
+    info = {"name": "cub", "source": f"CUB-200-2011 from {cub} and {segmentations}",
+            "preparation": {"size": size, "margin": margin, "limit": limit,
+                            "validation": "every 10th official train image",
+                            "counts": dict(sorted(counts.items()))},
+            "mask": "uint8, 255 = foreground (segmentation >= 0.5)"}
+    return write_dataset(out, splits, meta["names"], "binary", info)

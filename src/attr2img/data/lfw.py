@@ -1,0 +1,223 @@
+"""LFW into the processed format (:mod:`attr2img.data.fmt`).
+
+Reads what ``attr2img fetch`` puts in ``resources/``: the funneled images
+(``lfw_funneled/<Name>/<Name>_<NNNN>.jpg``), ``lfw_attributes.txt`` and, when they can be
+had, the View 1 lists ``peopleDevTrain.txt`` / ``peopleDevTest.txt``.
+
+- **Alignment**: five landmarks from facenet-pytorch's MTCNN (weights ship in the package;
+  install it with ``pip install --no-deps facenet-pytorch==2.6.0``, since its metadata pins an
+  old torch) and a similarity transform onto ``TEMPLATE``, warped to 64×64. The template is
+  synth-faces' mean face geometry, so the completion occluders fit both. Faces the detector
+  misses get the median transform of the detected ones (the funneled images are already
+  roughly aligned); they are counted in the card.
+- **Attributes**: the 73 scores, joined on (person, image number); images without a row are
+  dropped and counted.
+- **Split**: View 1 by identity (peopleDevTrain / peopleDevTest). Without those files, a
+  deterministic identity split of the same proportions (4,038 : 1,711 people) by the SHA-256
+  of each name, recorded in the card. Validation: the last 10 % of the train images (at least one).
+- **Masks** (hair and skin = foreground), download-free: a random walker on the aligned
+  colour image, seeded with the template's inner face as foreground and the image border as
+  background (``template_mask_seeds``). On synth-faces this recovers the true masks with a
+  mean IoU of about 0.6 (``docs/benchmarks.md``). The segmentation network trained on the
+  Part Labels is not implemented yet.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import warnings
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+from skimage.segmentation import random_walker
+from skimage.transform import SimilarityTransform, warp
+
+from attr2img.data import synth_faces
+from attr2img.data.fmt import SPLITS, Split, write_dataset
+from attr2img.data.readimg import load_rgb
+from attr2img.errors import DatasetError
+
+SIZE = 64
+VIEW1_TRAIN_FRACTION = 4038 / (4038 + 1711)
+_CX, _CY, _S = 0.0, 0.01, 0.98        # synth-faces' mean face centre and scale (normalised coords)
+# MTCNN's landmark order: left eye, right eye, nose, left and right mouth corner (image left/right)
+TEMPLATE = np.array([
+    (_CX - synth_faces.EYE_DX * _S, _CY + synth_faces.EYE_DY * _S),
+    (_CX + synth_faces.EYE_DX * _S, _CY + synth_faces.EYE_DY * _S),
+    (_CX, _CY + 0.08 * _S),
+    (_CX - 0.09 * _S, _CY + synth_faces.MOUTH_DY * _S),
+    (_CX + 0.09 * _S, _CY + synth_faces.MOUTH_DY * _S),
+])
+
+
+def template_pixels(size: int = SIZE) -> np.ndarray:
+    """TEMPLATE in pixel coordinates (x, y) of a ``size`` image (pixel centres at i + 0.5)."""
+    return (TEMPLATE + 1) / 2 * size - 0.5
+
+
+# -- metadata -----------------------------------------------------------------------------------
+def read_attributes(path: Path) -> tuple[list[str], dict]:
+    """(73 names, {(Person_Name, image number): scores}) from ``lfw_attributes.txt``."""
+    if not path.exists():
+        raise DatasetError(f"missing {path}: attr2img fetch --source lfw-attributes --out {path.parent}")
+    names, rows = None, {}
+    for line in path.read_text().splitlines():
+        fields = line.rstrip("\n").split("\t")
+        if line.startswith("#"):
+            if len(fields) > 3 and fields[1] == "person":
+                names = fields[3:]
+            continue
+        if not line.strip():
+            continue
+        if names is None:
+            raise DatasetError(f"{path}: no header line '#\\tperson\\timagenum\\t<names>' before the rows")
+        if len(fields) != 2 + len(names):
+            raise DatasetError(f"{path}: a row with {len(fields)} fields, expected {2 + len(names)}: {line[:80]!r}")
+        rows[(fields[0].replace(" ", "_"), int(fields[1]))] = np.array(fields[2:], dtype=np.float32)
+    if names is None:
+        raise DatasetError(f"{path}: no header line with the attribute names")
+    return names, rows
+
+
+def read_view1(folder: Path) -> dict | None:
+    """{person: 'train' | 'test'} from peopleDevTrain/Test.txt, or None when they are absent."""
+    files = {"train": folder / "peopleDevTrain.txt", "test": folder / "peopleDevTest.txt"}
+    if not all(p.exists() for p in files.values()):
+        return None
+    split = {}
+    for name, path in files.items():
+        lines = path.read_text().split("\n")
+        n = int(lines[0])
+        for line in lines[1:1 + n]:
+            split[line.split("\t")[0]] = name
+    return split
+
+
+def identity_split(person: str) -> str:
+    """The documented fallback: train when sha256(name) falls in the View 1 train fraction."""
+    h = int.from_bytes(hashlib.sha256(person.encode()).digest()[:8], "big") / 2 ** 64
+    return "train" if h < VIEW1_TRAIN_FRACTION else "test"
+
+
+# -- alignment ---------------------------------------------------------------------------------
+def detector(device: str = "cpu"):
+    try:
+        from facenet_pytorch import MTCNN
+    except ImportError:
+        raise DatasetError("LFW alignment needs facenet-pytorch: pip install --no-deps facenet-pytorch==2.6.0 "
+                           "(its metadata pins an old torch; it runs with ours)") from None
+    return MTCNN(keep_all=False, device=device)
+
+
+def landmarks(mtcnn, images: list[np.ndarray]) -> list[np.ndarray | None]:
+    """Five (x, y) landmarks of the most confident face of each image, or None."""
+    out = []
+    for img in images:
+        _, _, pts = mtcnn.detect(img, landmarks=True)
+        out.append(None if pts is None else np.asarray(pts[0], dtype=np.float64))
+    return out
+
+
+def transform_for(points: np.ndarray, size: int = SIZE) -> SimilarityTransform:
+    """The similarity transform taking image landmarks onto the template."""
+    if hasattr(SimilarityTransform, "from_estimate"):              # scikit-image >= 0.26
+        t = SimilarityTransform.from_estimate(points, template_pixels(size))
+        ok = bool(t)
+    else:
+        t = SimilarityTransform()
+        ok = t.estimate(points, template_pixels(size))
+    if not ok:
+        raise DatasetError("degenerate landmarks")
+    return t
+
+
+def align(img: np.ndarray, tform: SimilarityTransform, size: int = SIZE) -> np.ndarray:
+    out = warp(img, tform.inverse, output_shape=(size, size), order=1, mode="edge", preserve_range=True)
+    return np.clip(np.round(out), 0, 255).astype(np.uint8)
+
+
+# -- masks -------------------------------------------------------------------------------------
+def template_mask_seeds(size: int = SIZE) -> np.ndarray:
+    """Random-walker labels: 1 = the template's inner face (foreground), 2 = the border, 0 = free."""
+    c = (np.arange(size) + 0.5) / size * 2 - 1
+    v, u = np.meshgrid(c, c, indexing="ij")
+    labels = np.zeros((size, size), np.int32)
+    labels[((u - _CX) / (0.16 * _S)) ** 2 + ((v - _CY - 0.06 * _S) / (0.24 * _S)) ** 2 < 1] = 1
+    labels[np.minimum.reduce([u + 1, 1 - u, v + 1, 1 - v]) < 0.12] = 2
+    return labels
+
+
+def template_mask(img: np.ndarray) -> np.ndarray:
+    """A foreground mask (bool) for an aligned face, with no trained model and no download."""
+    with warnings.catch_warnings():           # cg_j's probabilities overshoot [0, 1] slightly; harmless here
+        warnings.filterwarnings("ignore", "The probability range is outside", UserWarning)
+        prob = random_walker(img.astype(np.float32) / 255, template_mask_seeds(img.shape[0]), beta=130,
+                             mode="cg_j", channel_axis=-1, return_full_prob=True)
+    return prob[0] > 0.5
+
+
+def iou(a: np.ndarray, b: np.ndarray) -> float:
+    return float((a & b).sum() / max(1, (a | b).sum()))
+
+
+# -- the dataset -------------------------------------------------------------------------------
+def prepare(images_root, attributes_file, view1_folder, out, mtcnn=None, limit: int | None = None) -> dict:
+    """Build the processed LFW dataset in ``out``; returns its card.
+
+    ``images_root`` holds ``lfw_funneled/``; ``view1_folder`` may lack the View 1 lists.
+    """
+    images_root = Path(images_root)
+    top = images_root / "lfw_funneled"
+    if not top.is_dir():
+        raise DatasetError(f"no {top}: attr2img fetch --source lfw-funneled --out {images_root}")
+    names, rows = read_attributes(Path(attributes_file))
+    view1 = read_view1(Path(view1_folder))
+    counts = Counter()
+    entries = []
+    for path in sorted(top.glob("*/*.jpg"))[:limit]:
+        person, num = path.stem.rsplit("_", 1)
+        key = (person, int(num))
+        if key not in rows:
+            counts["dropped: no attribute row"] += 1
+            continue
+        img = load_rgb(path, counts)
+        if img is not None:
+            entries.append((key, img))
+    if not entries:
+        raise DatasetError(f"no usable images under {top} (counts: {dict(counts)})")
+    mtcnn = mtcnn or detector()
+    points = landmarks(mtcnn, [img for _, img in entries])
+    found = [transform_for(p).params for p in points if p is not None]
+    if not found:
+        raise DatasetError("the face detector found no face in any image; cannot align")
+    fallback = SimilarityTransform(np.median(np.stack(found), axis=0))
+    counts["detector misses (median transform used)"] = sum(p is None for p in points)
+    people = {}
+    for (key, img), p in zip(entries, points):
+        face = align(img, transform_for(p) if p is not None else fallback)
+        person = key[0]
+        split = (view1.get(person) if view1 is not None else identity_split(person))
+        if split is None:
+            counts["dropped: person not in View 1"] += 1
+            continue
+        people.setdefault(split, []).append((face, template_mask(face), rows[key], f"{person}_{key[1]:04d}"))
+    train = people.get("train", [])
+    n_val = max(1, len(train) // 10) if len(train) > 1 else 0
+    groups = {"train": train[:len(train) - n_val], "val": train[len(train) - n_val:], "test": people.get("test", [])}
+    splits = {}
+    for s in SPLITS:
+        if not groups[s]:
+            raise DatasetError(f"LFW {s} split is empty after preparation (counts: {dict(counts)})")
+        faces, masks, attrs, ids = zip(*groups[s])
+        splits[s] = Split(np.stack(faces), np.stack(masks).astype(np.uint8) * 255, np.stack(attrs), np.array(ids))
+    info = {"name": "lfw", "source": f"LFW funneled from {images_root}",
+            "preparation": {"alignment": "MTCNN five landmarks, similarity transform onto the synth-faces template",
+                            "split": "View 1 (peopleDevTrain / peopleDevTest)" if view1 is not None else
+                            f"deterministic identity split: sha256(name) < {VIEW1_TRAIN_FRACTION:.4f} "
+                            f"(View 1 files not found in {view1_folder})",
+                            "validation": "the last 10 % of the train images",
+                            "masks": "random walker seeded from the template (download-free)",
+                            "limit": limit, "counts": dict(sorted(counts.items()))},
+            "mask": "uint8, 255 = foreground (hair and skin)"}
+    return write_dataset(out, splits, names, "continuous", info)
