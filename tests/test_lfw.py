@@ -10,7 +10,7 @@ import pytest
 from skimage import data as skdata
 from skimage.transform import SimilarityTransform, warp
 
-from attr2img.data import fetch, lfw, synth
+from attr2img.data import fetch, lfw, partlabels, synth
 from attr2img.data.fetch import Policy, RemoteFile, Source
 from attr2img.data.fmt import load_split
 from fakehost import Host, tgz
@@ -24,13 +24,31 @@ NO_ROW = ("Zico", 2)                        # an image without an attribute row:
 NO_FACE = ("Colin_Powell", 2)               # a texture: the detector misses it
 
 
+def _pose(k: int) -> SimilarityTransform:
+    return SimilarityTransform(scale=1.0 + 0.08 * (k % 3), rotation=0.06 * (k % 3 - 1),
+                               translation=(25 + 4 * k, 20 - 3 * k))
+
+
 def _face(k: int) -> np.ndarray:
     """250x250 funneled-like frames: the astronaut's face under a different similarity each time."""
     img = skdata.astronaut()[30:230, 130:330]                                 # 200x200 around the face
-    t = SimilarityTransform(scale=1.0 + 0.08 * (k % 3), rotation=0.06 * (k % 3 - 1),
-                            translation=(25 + 4 * k, 20 - 3 * k))
-    out = warp(img, t.inverse, output_shape=(250, 250), mode="edge", preserve_range=True)
+    out = warp(img, _pose(k).inverse, output_shape=(250, 250), mode="edge", preserve_range=True)
     return out.astype(np.uint8)
+
+
+def _part_label(k: int) -> np.ndarray:
+    """A Part Labels-style PPM for frame k: red hair, green skin, blue background (not exactly 0/255)."""
+    yy, xx = np.mgrid[:200, :200]
+    skin = ((yy - 105) / 52.0) ** 2 + ((xx - 95) / 40.0) ** 2 < 1
+    hair = (((yy - 75) / 50.0) ** 2 + ((xx - 95) / 55.0) ** 2 < 1) & ~skin
+    lab = np.full((200, 200, 3), (12, 20, 240), np.uint8)
+    lab[hair], lab[skin] = (235, 10, 18), (15, 228, 30)
+    out = warp(lab, _pose(k).inverse, output_shape=(250, 250), order=0, mode="edge", preserve_range=True)
+    return out.astype(np.uint8)
+
+
+def _ppm(img: np.ndarray) -> bytes:
+    return f"P6\n{img.shape[1]} {img.shape[0]}\n255\n".encode() + img.tobytes()
 
 
 def _files():
@@ -55,6 +73,17 @@ def _files():
     return tgz(images), attributes, train, test
 
 
+# the Part Labels label frames 0-3: Aaron_Eckhart 1-3 and Zico 1
+PART_SPLITS = {"parts_train.txt": b"Aaron_Eckhart 1\nAaron_Eckhart 2\n", "parts_validation.txt": b"Zico 1\n",
+               "parts_test.txt": b"Aaron_Eckhart 3\n"}
+
+
+def _part_labels():
+    frames = {"Aaron_Eckhart_0001": 0, "Aaron_Eckhart_0002": 1, "Aaron_Eckhart_0003": 2, "Zico_0001": 3}
+    return tgz({"parts_lfw_funneled_gt_images": None,
+                **{f"parts_lfw_funneled_gt_images/{n}.ppm": _ppm(_part_label(k)) for n, k in frames.items()}})
+
+
 @pytest.fixture(scope="module")
 def resources(tmp_path_factory):
     archive, attributes, train, test = _files()
@@ -73,6 +102,13 @@ def resources(tmp_path_factory):
         fetch.run(Source("lfw-view1", (RemoteFile("peopleDevTrain.txt", (server.url("/lfw/peopleDevTrain.txt"),), md5=md5(train)),
                                        RemoteFile("peopleDevTest.txt", (server.url("/lfw/peopleDevTest.txt"),), md5=md5(test)))),
                   res / "lfw-view1", FAST)
+        parts = _part_labels()
+        server.files["/parts/parts_lfw_funneled_gt_images.tgz"] = parts
+        server.files.update({f"/parts/{n}": b for n, b in PART_SPLITS.items()})
+        fetch.run(Source("lfw-part-labels", (
+            RemoteFile("parts_lfw_funneled_gt_images.tgz", (server.url("/parts/parts_lfw_funneled_gt_images.tgz"),),
+                       md5=md5(parts), extract=True),
+            *(RemoteFile(n, (server.url(f"/parts/{n}"),)) for n in PART_SPLITS))), res / "lfw-part-labels", FAST)
     finally:
         server.shutdown()
         server.server_close()
@@ -141,3 +177,35 @@ def test_download_free_masks_recover_synth_faces_masks():
     data = synth.generate("synth-faces", 24, seed=5)
     ious = [lfw.iou(lfw.template_mask(img), m > 127) for img, m in zip(data["images"], data["masks"])]
     assert np.mean(ious) > 0.5, np.mean(ious)
+
+
+def test_masks_come_from_the_part_labels_network_when_they_are_there(resources, mtcnn, tmp_path, prepared):
+    card = lfw.prepare(resources / "lfw-funneled", resources / "lfw-attributes/lfw_attributes.txt",
+                       resources / "lfw-view1", tmp_path / "out", mtcnn=mtcnn, part_labels=resources / "lfw-part-labels")
+    masks = card["preparation"]["masks"]
+    assert masks["method"].startswith("segmentation network trained on the LFW Part Labels")
+    assert 0.5 < masks["part_labels_test_iou"] <= 1.0, masks      # one test face, the same person, another pose
+    assert prepared[1]["preparation"]["masks"]["method"].startswith("random walker"), "without them: download-free"
+    assert not np.array_equal(load_split(tmp_path / "out", "train").masks, load_split(prepared[0], "train").masks)
+
+
+def test_part_labels_are_read_by_channel_argmax(tmp_path):
+    lab = np.zeros((4, 5, 3), np.uint8)
+    lab[...] = (20, 30, 200)                                   # background
+    lab[0, :2] = (230, 40, 10)                                 # hair
+    lab[1, 1] = (40, 220, 60)                                  # skin
+    (tmp_path / partlabels.LABELS).mkdir()
+    (tmp_path / partlabels.LABELS / "Zico_0001.ppm").write_bytes(_ppm(lab))
+    fg = partlabels.read_foreground(tmp_path, "Zico", 1)
+    assert fg.sum() == 3 and fg[0, 0] and fg[0, 1] and fg[1, 1]
+    assert partlabels.read_foreground(tmp_path, "Zico", 2) is None
+    assert not partlabels.available(tmp_path), "the split lists are missing"
+
+
+def test_the_segmenter_learns_masks_better_than_the_template_method():
+    data = synth.generate("synth-faces", 260, seed=3)
+    x, m = data["images"], data["masks"] > 127
+    model = partlabels.train_segmenter(x[:200], m[:200], epochs=12, min_steps=0)
+    learned = partlabels.mean_iou(partlabels.predict(model, x[200:]), m[200:])
+    template = np.mean([lfw.iou(lfw.template_mask(i), g) for i, g in zip(x[200:], m[200:])])
+    assert learned > 0.75 and learned > template + 0.1, (learned, template)

@@ -15,11 +15,12 @@ had, the View 1 lists ``peopleDevTrain.txt`` / ``peopleDevTest.txt``.
 - **Split**: View 1 by identity (peopleDevTrain / peopleDevTest). Without those files, a
   deterministic identity split of the same proportions (4,038 : 1,711 people) by the SHA-256
   of each name, recorded in the card. Validation: the last 10 % of the train images (at least one).
-- **Masks** (hair and skin = foreground), download-free: a random walker on the aligned
+- **Masks** (hair and skin = foreground): with the LFW Part Labels, a small segmentation
+  network trained on them (:mod:`attr2img.data.partlabels`; its IoU on the Part Labels test
+  list goes into the card). Without them, download-free: a random walker on the aligned
   colour image, seeded with the template's inner face as foreground and the image border as
-  background (``template_mask_seeds``). On synth-faces this recovers the true masks with a
-  mean IoU of about 0.6 (``docs/benchmarks.md``). The segmentation network trained on the
-  Part Labels is not implemented yet.
+  background (``template_mask_seeds``), which recovers synth-faces' true masks with a mean
+  IoU of about 0.6 (``docs/benchmarks.md``).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ import numpy as np
 from skimage.segmentation import random_walker
 from skimage.transform import SimilarityTransform, warp
 
-from attr2img.data import synth_faces
+from attr2img.data import partlabels, synth_faces
 from attr2img.data.fmt import SPLITS, Split, write_dataset
 from attr2img.data.readimg import load_rgb
 from attr2img.errors import DatasetError
@@ -162,10 +163,37 @@ def iou(a: np.ndarray, b: np.ndarray) -> float:
 
 
 # -- the dataset -------------------------------------------------------------------------------
-def prepare(images_root, attributes_file, view1_folder, out, mtcnn=None, limit: int | None = None) -> dict:
+def _part_label_masks(part_labels: Path, top: Path, mtcnn, fallback, faces: np.ndarray, counts: Counter) -> tuple:
+    """Train the segmenter on the aligned Part Labels; returns (masks for ``faces``, test IoU)."""
+    sets = {}
+    for split, keys in partlabels.read_splits(part_labels).items():
+        imgs, labels = [], []
+        for person, num in keys:
+            img = load_rgb(top / person / f"{person}_{num:04d}.jpg", counts)
+            fg = partlabels.read_foreground(part_labels, person, num)
+            if img is None or fg is None or fg.shape != img.shape[:2]:
+                counts["part labels: image or label missing"] += 1
+                continue
+            (p,) = landmarks(mtcnn, [img])
+            t = transform_for(p) if p is not None else fallback
+            imgs.append(align(img, t))
+            labels.append(align(fg.astype(np.uint8) * 255, t) > 127)
+        sets[split] = (np.stack(imgs), np.stack(labels)) if imgs else None
+    if sets["test"] is None or not (sets["train"] or sets["validation"]):
+        raise DatasetError(f"{part_labels}: the Part Labels lists name no usable image (counts: {dict(counts)})")
+    fit = [x for x in (sets["train"], sets["validation"]) if x is not None]
+    model = partlabels.train_segmenter(np.concatenate([f[0] for f in fit]), np.concatenate([f[1] for f in fit]))
+    test_iou = partlabels.mean_iou(partlabels.predict(model, sets["test"][0]), sets["test"][1])
+    return partlabels.predict(model, faces), test_iou
+
+
+def prepare(images_root, attributes_file, view1_folder, out, mtcnn=None, limit: int | None = None,
+            part_labels=None) -> dict:
     """Build the processed LFW dataset in ``out``; returns its card.
 
-    ``images_root`` holds ``lfw_funneled/``; ``view1_folder`` may lack the View 1 lists.
+    ``images_root`` holds ``lfw_funneled/``; ``view1_folder`` may lack the View 1 lists;
+    ``part_labels`` (a folder with the Part Labels, or None) selects the segmentation network
+    over the download-free template masks.
     """
     images_root = Path(images_root)
     top = images_root / "lfw_funneled"
@@ -193,15 +221,23 @@ def prepare(images_root, attributes_file, view1_folder, out, mtcnn=None, limit: 
         raise DatasetError("the face detector found no face in any image; cannot align")
     fallback = SimilarityTransform(np.median(np.stack(found), axis=0))
     counts["detector misses (median transform used)"] = sum(p is None for p in points)
+    faces = np.stack([align(img, transform_for(p) if p is not None else fallback) for (_, img), p in zip(entries, points)])
+    if part_labels is not None and partlabels.available(Path(part_labels)):
+        masks, test_iou = _part_label_masks(Path(part_labels), top, mtcnn, fallback, faces, counts)
+        mask_method = {"method": "segmentation network trained on the LFW Part Labels (hair + skin)",
+                       "part_labels_test_iou": round(test_iou, 4)}
+    else:
+        masks = np.stack([template_mask(f) for f in faces])
+        mask_method = {"method": "random walker seeded from the face template (download-free)",
+                       "part_labels": f"not found in {part_labels}" if part_labels is not None else "not given"}
     people = {}
-    for (key, img), p in zip(entries, points):
-        face = align(img, transform_for(p) if p is not None else fallback)
+    for (key, _), face, mask in zip(entries, faces, masks):
         person = key[0]
         split = (view1.get(person) if view1 is not None else identity_split(person))
         if split is None:
             counts["dropped: person not in View 1"] += 1
             continue
-        people.setdefault(split, []).append((face, template_mask(face), rows[key], f"{person}_{key[1]:04d}"))
+        people.setdefault(split, []).append((face, mask, rows[key], f"{person}_{key[1]:04d}"))
     train = people.get("train", [])
     n_val = max(1, len(train) // 10) if len(train) > 1 else 0
     groups = {"train": train[:len(train) - n_val], "val": train[len(train) - n_val:], "test": people.get("test", [])}
@@ -209,15 +245,14 @@ def prepare(images_root, attributes_file, view1_folder, out, mtcnn=None, limit: 
     for s in SPLITS:
         if not groups[s]:
             raise DatasetError(f"LFW {s} split is empty after preparation (counts: {dict(counts)})")
-        faces, masks, attrs, ids = zip(*groups[s])
-        splits[s] = Split(np.stack(faces), np.stack(masks).astype(np.uint8) * 255, np.stack(attrs), np.array(ids))
+        faces_s, masks_s, attrs, ids = zip(*groups[s])
+        splits[s] = Split(np.stack(faces_s), np.stack(masks_s).astype(np.uint8) * 255, np.stack(attrs), np.array(ids))
     info = {"name": "lfw", "source": f"LFW funneled from {images_root}",
             "preparation": {"alignment": "MTCNN five landmarks, similarity transform onto the synth-faces template",
                             "split": "View 1 (peopleDevTrain / peopleDevTest)" if view1 is not None else
                             f"deterministic identity split: sha256(name) < {VIEW1_TRAIN_FRACTION:.4f} "
                             f"(View 1 files not found in {view1_folder})",
-                            "validation": "the last 10 % of the train images",
-                            "masks": "random walker seeded from the template (download-free)",
-                            "limit": limit, "counts": dict(sorted(counts.items()))},
+                            "validation": "the last 10 % of the train images (at least one)",
+                            "masks": mask_method, "limit": limit, "counts": dict(sorted(counts.items()))},
             "mask": "uint8, 255 = foreground (hair and skin)"}
     return write_dataset(out, splits, names, "continuous", info)
