@@ -129,15 +129,15 @@ def digests(path: Path) -> dict:
     return {"sha256": sha.hexdigest(), "md5": md5.hexdigest()}
 
 
-def mismatch(rf: RemoteFile, path: Path, pinned: str | None = None) -> str | None:
-    """Why ``path`` is not ``rf`` (None when it verifies)."""
+def verify(rf: RemoteFile, path: Path, pinned: str | None = None) -> tuple[dict | None, str | None]:
+    """(digests, None) when ``path`` is ``rf``, else (None, why not). Reads the file once."""
     if rf.size is not None and path.stat().st_size != rf.size:
-        return f"{path.stat().st_size} bytes, expected {rf.size}"
+        return None, f"{path.stat().st_size} bytes, expected {rf.size}"
     got = digests(path)
     for kind, want in (("sha256", rf.sha256 or pinned), ("md5", rf.md5)):
         if want and got[kind] != want:
-            return f"{kind} {got[kind]}, expected {want}"
-    return None
+            return None, f"{kind} {got[kind]}, expected {want}"
+    return got, None
 
 
 # -- download ----------------------------------------------------------------------------------
@@ -175,14 +175,16 @@ def _download(url: str, partial: Path, policy: Policy, label: str) -> None:
             raise OSError(f"transfer ended after {partial.stat().st_size} of {total} bytes")
 
 
-def fetch_file(rf: RemoteFile, folder: Path, policy: Policy, pinned: str | None = None) -> tuple[Path, list[str]]:
-    """Make ``folder/rf.name`` a verified copy; returns (path, []) or (path, reasons it failed)."""
+def fetch_file(rf: RemoteFile, folder: Path, policy: Policy,
+               pinned: str | None = None) -> tuple[Path, dict | None, list[str]]:
+    """Make ``folder/rf.name`` a verified copy; returns (path, its digests, []) or
+    (path, None, the reasons it failed)."""
     dest = folder / rf.name
     problems = []
     if dest.exists():
-        why = mismatch(rf, dest, pinned)
+        got, why = verify(rf, dest, pinned)
         if why is None:
-            return dest, []
+            return dest, got, []
         problems.append(f"{dest} is there but does not verify ({why})")
     partial = dest.with_name(dest.name + ".partial")
     for url in rf.urls:
@@ -198,13 +200,13 @@ def fetch_file(rf: RemoteFile, folder: Path, policy: Policy, pinned: str | None 
                 if attempt + 1 < policy.attempts:
                     policy.sleep(policy.backoff * 2 ** attempt)
                 continue
-            why = mismatch(rf, partial, pinned)
+            got, why = verify(rf, partial, pinned)
             if why is None:
                 os.replace(partial, dest)
-                return dest, []
+                return dest, got, []
             problems.append(f"{url}: downloaded file does not verify ({why}); deleted")
             partial.unlink()
-    return dest, problems
+    return dest, None, problems
 
 
 # -- safe extraction ---------------------------------------------------------------------------
@@ -260,11 +262,11 @@ def run(source: str | Source, out, policy: Policy | None = None) -> dict:
     results, missing = {}, []
     for rf in src.files:
         pinned = previous.get(rf.name, {}).get("sha256") if not (rf.sha256 or rf.md5) else None
-        path, problems = fetch_file(rf, out, policy, pinned)
-        if problems and not (path.exists() and mismatch(rf, path, pinned) is None):
+        path, got, problems = fetch_file(rf, out, policy, pinned)
+        if got is None:
             missing.append((rf, path, problems))
             continue
-        results[rf.name] = {**digests(path), "bytes": path.stat().st_size,
+        results[rf.name] = {**got, "bytes": path.stat().st_size,
                             "checksum": "published" if (rf.sha256 or rf.md5) else "pinned on first use"}
     if missing:
         lines = [f"could not fetch {len(missing)} file(s) of {src.name!r}. Download each by hand, "
