@@ -158,13 +158,13 @@ def template_mask(img: np.ndarray) -> np.ndarray:
     return prob[0] > 0.5
 
 
-def iou(a: np.ndarray, b: np.ndarray) -> float:
-    return float((a & b).sum() / max(1, (a | b).sum()))
-
-
 # -- the dataset -------------------------------------------------------------------------------
-def _part_label_masks(part_labels: Path, top: Path, mtcnn, fallback, faces: np.ndarray, counts: Counter) -> tuple:
-    """Train the segmenter on the aligned Part Labels; returns (masks for ``faces``, test IoU)."""
+def _part_label_masks(part_labels: Path, top: Path, mtcnn, fallback, tforms: dict, faces: np.ndarray,
+                      counts: Counter) -> tuple:
+    """Train the segmenter on the aligned Part Labels; returns (masks for ``faces``, test IoU).
+
+    ``tforms`` holds the alignment of the images already aligned; the others are detected here.
+    """
     sets = {}
     for split, keys in partlabels.read_splits(part_labels).items():
         imgs, labels = [], []
@@ -174,8 +174,10 @@ def _part_label_masks(part_labels: Path, top: Path, mtcnn, fallback, faces: np.n
             if img is None or fg is None or fg.shape != img.shape[:2]:
                 counts["part labels: image or label missing"] += 1
                 continue
-            (p,) = landmarks(mtcnn, [img])
-            t = transform_for(p) if p is not None else fallback
+            t = tforms.get((person, num))
+            if t is None:
+                (p,) = landmarks(mtcnn, [img])
+                t = transform_for(p) if p is not None else fallback
             imgs.append(align(img, t))
             labels.append(align(fg.astype(np.uint8) * 255, t) > 127)
         sets[split] = (np.stack(imgs), np.stack(labels)) if imgs else None
@@ -221,9 +223,10 @@ def prepare(images_root, attributes_file, view1_folder, out, mtcnn=None, limit: 
         raise DatasetError("the face detector found no face in any image; cannot align")
     fallback = SimilarityTransform(np.median(np.stack(found), axis=0))
     counts["detector misses (median transform used)"] = sum(p is None for p in points)
-    faces = np.stack([align(img, transform_for(p) if p is not None else fallback) for (_, img), p in zip(entries, points)])
+    tforms = {key: transform_for(p) if p is not None else fallback for (key, _), p in zip(entries, points)}
+    faces = np.stack([align(img, tforms[key]) for key, img in entries])
     if part_labels is not None and partlabels.available(Path(part_labels)):
-        masks, test_iou = _part_label_masks(Path(part_labels), top, mtcnn, fallback, faces, counts)
+        masks, test_iou = _part_label_masks(Path(part_labels), top, mtcnn, fallback, tforms, faces, counts)
         mask_method = {"method": "segmentation network trained on the LFW Part Labels (hair + skin)",
                        "part_labels_test_iou": round(test_iou, 4)}
     else:

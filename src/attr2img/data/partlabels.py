@@ -113,7 +113,12 @@ def predict(model: Segmenter, images: np.ndarray, batch: int = 256) -> np.ndarra
     return torch.cat(out).numpy()
 
 
-def mean_iou(pred: np.ndarray, truth: np.ndarray) -> float:
+def ious(pred: np.ndarray, truth: np.ndarray) -> np.ndarray:
+    """Per-image intersection over union of bool masks (N, H, W)."""
     inter = (pred & truth).reshape(len(pred), -1).sum(1)
     union = (pred | truth).reshape(len(pred), -1).sum(1)
-    return float(np.mean(inter / np.maximum(union, 1)))
+    return inter / np.maximum(union, 1)
+
+
+def mean_iou(pred: np.ndarray, truth: np.ndarray) -> float:
+    return float(ious(pred, truth).mean())
