@@ -48,14 +48,11 @@ def dvc_jobs(root: str | Path) -> dict:
     return {cmd: (name, _norm(set().union(*[expand(d) for d in deps])), outs) for cmd, name, deps, outs in stages}
 
 
-def snakemake_jobs(root: str | Path, config: dict | None = None, cores: int = 1, details: bool = False) -> dict:
-    """command -> (rule name, inputs, outputs) for every job Snakemake would run from scratch;
-    with ``details``, rule name -> [(threads, resources)] of its jobs on ``cores`` cores."""
+def _snakemake_dag(root: Path, config: dict | None, cores: int) -> list:
+    """The jobs Snakemake would run from scratch in ``root`` on ``cores`` cores (rule ``all`` left out)."""
     from snakemake.api import SnakemakeApi
     from snakemake.settings.types import ConfigSettings, DAGSettings, OutputSettings, ResourceSettings
 
-    root = Path(root).resolve()
-    jobs, resources = {}, {}
     with _cwd(root), SnakemakeApi(OutputSettings(quiet={"all"})) as api:
         wf = api.workflow(resource_settings=ResourceSettings(cores=cores),
                           config_settings=ConfigSettings(config=config or {}),
@@ -65,17 +62,28 @@ def snakemake_jobs(root: str | Path, config: dict | None = None, cores: int = 1,
         workflow = wf.dag(dag_settings=DAGSettings(forceall=True)).workflow_api._workflow
         workflow._prepare_dag(forceall=True, ignore_incomplete=True, lock_warn_only=True, nolock=True)
         workflow._build_dag()
-        for job in workflow.dag.jobs:
-            if job.shellcmd is None:   # the target rule `all`
-                continue
-            # Snakemake sends each stage's stderr to its log file (DVC shows it on the terminal)
-            log = f" 2> {job.log[0]}" if job.log else ""
-            cmd = job.shellcmd.strip()
-            assert log and cmd.endswith(log), f"rule {job.rule.name} must end its command with '2> {{log}}'"
-            jobs[cmd[: -len(log)]] = (job.rule.name, _norm(job.input), _norm(job.output))
-            resources.setdefault(job.rule.name, []).append(
-                (job.threads, {k: job.resources[k] for k in ("mem_mb", "runtime", "gpu")}))
-    return resources if details else jobs
+        return [job for job in workflow.dag.jobs if job.shellcmd is not None]
+
+
+def snakemake_jobs(root: str | Path, config: dict | None = None) -> dict:
+    """command -> (rule name, inputs, outputs) for every job Snakemake would run from scratch."""
+    jobs = {}
+    for job in _snakemake_dag(Path(root).resolve(), config, cores=1):
+        # Snakemake sends each stage's stderr to its log file (DVC shows it on the terminal)
+        log = f" 2> {job.log[0]}" if job.log else ""
+        cmd = job.shellcmd.strip()
+        assert log and cmd.endswith(log), f"rule {job.rule.name} must end its command with '2> {{log}}'"
+        jobs[cmd[: -len(log)]] = (job.rule.name, _norm(job.input), _norm(job.output))
+    return jobs
+
+
+def snakemake_resources(root: str | Path, cores: int) -> dict:
+    """rule name -> [(threads, {mem_mb, runtime, gpu})] of its jobs when Snakemake has ``cores`` cores."""
+    out = {}
+    for job in _snakemake_dag(Path(root).resolve(), None, cores):
+        out.setdefault(job.rule.name, []).append(
+            (job.threads, {k: job.resources[k] for k in ("mem_mb", "runtime", "gpu")}))
+    return out
 
 
 def strip_names(jobs: dict) -> dict:

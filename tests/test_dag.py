@@ -10,7 +10,7 @@ import yaml
 
 from attr2img.cli import STAGE_MODULES
 from conftest import GENERATORS, MODELS, ROOT, make_workspace
-from dagtools import dvc_jobs, snakemake_jobs, strip_names
+from dagtools import dvc_jobs, snakemake_jobs, snakemake_resources, strip_names
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +88,7 @@ def test_rules_ask_for_the_resources_of_their_kind(tmp_path, profile):
     ws = make_workspace(tmp_path / "ws", params)
     kind = {"train": "train", "evaluate_recon": "inference", "evaluate_attributes": "inference"}
     for cores in (64, 2):
-        jobs = snakemake_jobs(ws, cores=cores, details=True)
+        jobs = snakemake_resources(ws, cores)
         assert set(jobs) >= {"prepare", "train", "evaluate_recon", "figure6", "report"}
         for rule, asks in jobs.items():
             r = params["resources"][kind.get(rule, "default")]
