@@ -128,3 +128,16 @@ def test_train_stage_on_cuda_resumes_with_graphed_steps(tmp_path, tiny_datasets,
     assert len(rows) == 4 and all("nan" not in r for r in rows)
     w = load_file(str(tmp_path / "model" / "model.safetensors"))
     assert all(torch.isfinite(t).all() for t in w.values())
+
+
+def test_each_rank_augments_its_slice_of_the_global_batch_draws(monkeypatch):
+    from attr2img.train import augment as aug_mod
+
+    seen = []
+    real_apply = aug_mod.apply
+    monkeypatch.setattr(aug_mod, "apply", lambda x, m, cfg, r: (seen.append(r.clone()), real_apply(x, m, cfg, r))[1])
+    model, opt, x, m, y = _setup("regressor", n=4)
+    for rank in (0, 1):
+        TrainStep(model, opt, AugmentConfig(), torch.device("cpu"), shard=(rank, 2))(x, m, y, torch.Generator().manual_seed(3))
+    whole = aug_mod.draws(8, torch.Generator().manual_seed(3))
+    assert torch.equal(torch.cat(seen), whole), "rank r gets rows 4r..4r+3 of the 8-image batch's draws"
