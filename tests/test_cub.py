@@ -50,6 +50,7 @@ def _label(img_id, attr):
 def _archives(attributes_beside=True):
     names = [f"{i} has_bill_shape::shape_{i}" for i in range(1, 313)]
     names[0] = "1 has_bill_shape::curved_(up_or_down)"
+    names[248], names[254] = "249 has_primary_color::blue", "255 has_primary_color::yellow"   # Figure 4's
     attr_lines = []
     for img_id, *_ in IMAGES:
         for a in range(1, 313):

@@ -33,20 +33,23 @@ def test_every_stage_of_the_cli_is_in_the_dag(default_dags, default_params):
     per_stage = {name.split("@")[0]: 0 for name, _, _ in dvc.values()}
     for name, _, _ in dvc.values():
         per_stage[name.split("@")[0]] += 1
-    assert per_stage == {"prepare": n_data, "overview": n_data, "occluders": n_data, "train": n_data * len(MODELS),
+    assert per_stage == {"fetch": n_data, "prepare": n_data, "overview": n_data, "occluders": n_data, "train": n_data * len(MODELS),
                          "evaluate-recon": n_data * len(GENERATORS), "evaluate-attributes": n_data, "tables": 1,
                          "figure3": n_data, "figure4": n_data, "figure5": n_data, "figure6": n_data, "report": 1}
 
 
-def test_dag_follows_the_dataset_list(tmp_path, default_params):
-    params = dict(default_params, datasets=["synth-birds"])
+@pytest.mark.parametrize("datasets", [["synth-birds"], ["lfw", "cub"]])
+def test_dag_follows_the_dataset_list(tmp_path, default_params, datasets):
+    params = dict(default_params, datasets=datasets)
     ws = make_workspace(tmp_path / "ws", params)
     dvc, smk = dvc_jobs(ws), snakemake_jobs(ws)
     assert strip_names(dvc) == strip_names(smk)
-    assert all("synth-faces" not in cmd for cmd in dvc)
+    others = {"synth-faces", "synth-birds", "lfw", "cub"} - set(datasets)
+    assert all(f"--dataset {d} " not in cmd for cmd in dvc for d in others)
+    assert {f"attr2img fetch --dataset {d} --out resources/{d}" for d in datasets} <= set(dvc)
     # Snakemake's documented override selects the same jobs as editing params.yaml
     ws_default = make_workspace(tmp_path / "ws2", default_params)
-    assert strip_names(snakemake_jobs(ws_default, config={"datasets": ["synth-birds"]})) == strip_names(dvc)
+    assert strip_names(snakemake_jobs(ws_default, config={"datasets": datasets})) == strip_names(dvc)
 
 
 def test_a_stage_in_one_front_end_only_is_detected(tmp_path, default_params):
@@ -82,7 +85,7 @@ def test_source_deps_are_exactly_what_the_stage_imports(stage, default_dags):
             assert src_deps == wanted, f"{name}: missing {wanted - src_deps}, stale {src_deps - wanted}"
 
 
-@pytest.mark.parametrize("profile", ["params.yaml", "workflow/params/paper.yaml"])
+@pytest.mark.parametrize("profile", ["params.yaml", "workflow/params/paper.yaml", "workflow/params/paper-real.yaml"])
 def test_rules_ask_for_the_resources_of_their_kind(tmp_path, profile):
     params = yaml.safe_load((ROOT / profile).read_text())
     ws = make_workspace(tmp_path / "ws", params)

@@ -155,4 +155,4 @@ def test_cli_fetch_lists_sources_and_reports_missing_files(tmp_path, capsys):
     assert main(["fetch", "--source", "nope", "--out", str(tmp_path)]) == 2
     assert "unknown source 'nope'" in capsys.readouterr().err
     assert main(["fetch", "--source", "cub"]) == 2
-    assert "needs --source and --out" in capsys.readouterr().err
+    assert "needs --dataset (or --source) and --out" in capsys.readouterr().err

@@ -118,3 +118,29 @@ def test_paper_profile_has_the_papers_networks_and_epochs():
     assert p["train"]["epochs"]["synth-faces"]["cvae"] == 100 and p["train"]["epochs"]["synth-faces"]["discvae"] == 80
     assert p["train"]["epochs"]["synth-birds"]["discvae"] == 160
     assert (p["train"]["lr"], p["train"]["batch_size"]) == (0.0003, 32)
+
+
+def test_real_data_paper_profile_has_the_papers_settings_for_lfw_and_cub():
+    p = load_params(ROOT / "workflow" / "params" / "paper-real.yaml")
+    assert p["datasets"] == ["lfw", "cub"] and p["model"]["width"] == 1.0
+    assert p["model"]["latent"]["lfw"] == {"z": 256, "z_fg": 192, "z_bg": 64}
+    assert p["model"]["latent"]["cub"] == {"z": 256, "z_fg": 128, "z_bg": 128}
+    assert (p["train"]["epochs"]["lfw"]["cvae"], p["train"]["epochs"]["lfw"]["discvae"]) == (100, 80)
+    assert p["train"]["epochs"]["cub"]["discvae"] == 160
+    assert p["train"]["augment"]["cub"]["zoom_crop"] and not p["train"]["augment"]["lfw"]["zoom_crop"]
+    assert (p["data"]["lfw"]["limit"], p["data"]["cub"]["limit"], p["data"]["cub"]["size"]) == (0, 0, 80)
+    assert (p["inference"]["n_test"], p["inference"]["iterations"], p["table2"]["n_test"]) == (0, 1000, 0)
+
+
+def test_every_listed_dataset_needs_its_entry_in_each_per_dataset_section(default_params):
+    p = copy.deepcopy(default_params)
+    p["datasets"] = ["lfw"]
+    del p["train"]["augment"]["lfw"], p["inference"]["occluders"]["lfw"]
+    with pytest.raises(ParamsError) as err:
+        validate(p)
+    assert "'train.augment': no entry for dataset 'lfw'" in str(err.value)
+    assert "'inference.occluders': no entry for dataset 'lfw'" in str(err.value)
+    del p["data"]["synth-faces"]                 # a dataset not listed needs no entry
+    p["train"]["augment"]["lfw"] = default_params["train"]["augment"]["lfw"]
+    p["inference"]["occluders"]["lfw"] = ["eyes"]
+    assert validate(p) is p

@@ -5,6 +5,7 @@ params.yaml, which is validated against the schema before anything runs. dvc.yam
 Snakefile call exactly these commands. Stage -> module:
 
     check-params   attr2img.params            validate params.yaml
+    fetch          attr2img.data.fetch        download, verify and extract a dataset's files (or one source)
     prepare        attr2img.data.prepare      build a processed dataset
     overview       attr2img.figures.overview  data-overview figure
     occluders      attr2img.figures.occluders picture of the completion occluders
@@ -17,7 +18,6 @@ Snakefile call exactly these commands. Stage -> module:
     report         attr2img.report            results/report.md and .html
     sample         attr2img.generate          images for an attribute assignment (not a DAG stage)
     reconstruct, complete  attr2img.inference.api  posterior inference on your own images
-    fetch          attr2img.data.fetch        download, verify and extract a real-data source
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from attr2img.params import ParamsError, load_params
 
 # The module that implements each DAG stage (its ``run`` function does the work).
 STAGE_MODULES = {
+    "fetch": "attr2img.data.fetch",
     "prepare": "attr2img.data.prepare",
     "overview": "attr2img.figures.overview",
     "occluders": "attr2img.figures.occluders",
@@ -58,7 +59,7 @@ def cmd_check_params(args) -> None:
 
 def cmd_prepare(args) -> None:
     params = load_params(args.params)
-    card = stage_module("prepare").run(args.dataset, params, args.out)
+    card = stage_module("prepare").run(args.dataset, params, args.out, args.fetched)
     print(f"{args.dataset}: wrote {args.out} ({card['counts']}, checksum {card['checksum'][:12]})")
 
 
@@ -145,17 +146,22 @@ def cmd_sample(args) -> None:
 
 
 def cmd_fetch(args) -> None:
-    from attr2img.data import fetch
-
+    fetch = stage_module("fetch")
     if args.list:
         for src in fetch.SOURCES.values():
             print(f"{src.name}: {src.note}")
             for rf in src.files:
                 print(f"  {rf.name}  {rf.checksum_text()}\n    " + "\n    ".join(rf.urls))
         return
-    if not (args.source and args.out):
-        raise FetchError("fetch needs --source and --out (or --list)")
-    card = fetch.run(args.source, args.out, fetch.Policy(attempts=args.attempts, timeout=args.timeout))
+    if not args.out or not (args.source or args.dataset):
+        raise FetchError("fetch needs --dataset (or --source) and --out, or --list")
+    policy = fetch.Policy(attempts=args.attempts, timeout=args.timeout)
+    if args.dataset:
+        rec = fetch.fetch_dataset(args.dataset, args.out, policy)
+        missing = f"; missing, with a fallback: {', '.join(rec['missing'])}" if rec["missing"] else ""
+        print(f"{args.dataset}: {len(rec['sources'])} source(s) verified in {args.out}{missing}")
+        return
+    card = fetch.run(args.source, args.out, policy)
     print(f"{args.source}: {len(card['files'])} file(s) verified in {args.out}")
 
 
@@ -172,17 +178,24 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     stage("check-params", cmd_check_params, "validate params.yaml against the schema")
-    p = sub.add_parser("fetch", help="download, verify and extract one real-data source into resources/",
-                       description="download, verify and extract one real-data source; a file put at "
-                                   "OUT/<file name> by hand is verified and used")
-    p.add_argument("--source", help="lfw-funneled, lfw-view1, lfw-attributes, lfw-part-labels, cub, cub-segmentations")
-    p.add_argument("--out", help="target folder, e.g. resources/cub")
+    p = sub.add_parser("fetch", help="download, verify and extract a dataset's files into resources/",
+                       description="download, verify and extract every file of a dataset (the DAG stage) or of "
+                                   "one source; a file put by hand where the error message says is verified "
+                                   "and used")
+    what = p.add_mutually_exclusive_group()
+    what.add_argument("--dataset", help="synth-faces, synth-birds (nothing to fetch), lfw or cub: every source "
+                                        "it needs, each into OUT/<source>/, recorded in OUT/fetched.json")
+    what.add_argument("--source", help="one source: lfw-funneled, lfw-view1, lfw-attributes, lfw-part-labels, cub, "
+                                       "cub-segmentations")
+    p.add_argument("--out", help="target folder, e.g. resources/lfw")
     p.add_argument("--list", action="store_true", help="list every source with its files, checksums and URLs")
     p.add_argument("--attempts", type=int, default=3, help="tries per URL before the next one (default 3)")
     p.add_argument("--timeout", type=float, default=60.0, help="socket timeout in seconds (default 60)")
     p.set_defaults(func=cmd_fetch)
     p = stage("prepare", cmd_prepare, "build a processed dataset (images, masks, attributes, splits, card)")
     p.add_argument("--dataset", required=True, help="dataset name, e.g. synth-faces")
+    p.add_argument("--fetched", help="the fetch stage's record, e.g. resources/lfw/fetched.json (the dataset's "
+                                      "files lie beside it); needed for lfw and cub")
     p.add_argument("--out", required=True, help="output directory, e.g. data/processed/synth-faces")
     p = stage("overview", cmd_overview, "draw the data-overview figure of a processed dataset")
     p.add_argument("--data", required=True, help="processed dataset directory")

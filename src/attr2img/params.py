@@ -61,13 +61,29 @@ def _describe(error: jsonschema.ValidationError, root: dict) -> str:
     return f"'{key}': {error.message}"
 
 
+# The sections with one entry per dataset: each dataset in `datasets` must have its entry.
+PER_DATASET = ("data", "model.latent", "train.epochs", "train.augment", "inference.occluders")
+
+
+def _missing_dataset_entries(params: dict) -> list[str]:
+    out = []
+    for section in PER_DATASET:
+        node = params
+        for part in section.split("."):
+            node = node[part]
+        out += [f"'{section}': no entry for dataset {d!r} (listed in datasets)"
+                for d in params["datasets"] if d not in node]
+    return out
+
+
 def validate(params: Any) -> dict:
     """Validate a parameter mapping; raise :class:`ParamsError` listing every problem."""
     root = schema()
     validator = jsonschema.Draft202012Validator(root)
     errors = sorted(validator.iter_errors(params), key=lambda e: (list(map(str, e.absolute_path)), e.validator))
-    if errors:
-        lines = "\n".join(f"  - {_describe(e, root)}" for e in errors)
+    problems = [_describe(e, root) for e in errors] or _missing_dataset_entries(params)
+    if problems:
+        lines = "\n".join(f"  - {p}" for p in problems)
         raise ParamsError(f"invalid parameters:\n{lines}")
     return params
 

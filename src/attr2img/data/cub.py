@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 from skimage import io as skio
 from skimage.transform import resize
+from tqdm import tqdm
 
 from attr2img.data.fmt import SPLITS, Split, write_dataset
 from attr2img.data.readimg import load_rgb
@@ -100,7 +101,7 @@ def prepare(cub, segmentations, out, size: int = 80, margin: float = 0.1, limit:
     listing = sorted(meta["images"].items())[:limit]
     train_ids = [i for i, _ in listing if meta["is_train"].get(i, False)]
     val_ids = set(train_ids[9::10])                 # every 10th train image, by listing order
-    for img_id, rel in listing:
+    for img_id, rel in tqdm(listing, desc="CUB images", unit="img", leave=False, disable=None):
         if img_id not in meta["labels"]:
             counts["skipped: no attribute row"] += 1
             continue

@@ -18,6 +18,12 @@ absolute path, no ``..``, no link, no device may write outside the target folder
 A file with no published checksum (the Part Labels split lists) is pinned on first use: its
 SHA-256 goes into ``resources/<source>/fetched.json`` and the card, and a later fetch must
 match it.
+
+The DAG fetches per dataset (``fetch_dataset``, ``attr2img fetch --dataset D --out
+resources/D``): each source of ``DATASET_SOURCES[D]`` goes to ``resources/D/<source>/`` with
+its own card, and ``resources/D/fetched.json`` records them all. The sources with a documented
+fallback (the View 1 lists, the Part Labels) may be missing: the record says so and
+preparation uses the fallback. Embedded synthetic datasets need nothing; their record says that.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ import hashlib
 import json
 import os
 import shutil
+import sys
 import tarfile
 import tempfile
 import time
@@ -281,3 +288,46 @@ def run(source: str | Source, out, policy: Policy | None = None) -> dict:
     card = {"source": src.name, "note": src.note, "files": results}
     write_json(card_path, card)
     return card
+
+
+# -- per dataset (the DAG's fetch stage) -------------------------------------------------------
+# dataset -> {source: None (required) or the fallback preparation uses when it cannot be had}
+DATASET_SOURCES = {
+    "synth-faces": {},
+    "synth-birds": {},
+    "lfw": {"lfw-funneled": None, "lfw-attributes": None,
+            "lfw-view1": "a deterministic identity split of View 1's proportions (sha256 of each name)",
+            "lfw-part-labels": "download-free masks: a random walker seeded from the face template"},
+    "cub": {"cub": None, "cub-segmentations": None},
+}
+
+
+def fetch_dataset(dataset: str, out, policy: Policy | None = None, sources: dict | None = None) -> dict:
+    """Fetch every source of ``dataset`` into ``out/<source>/``; write and return ``out/fetched.json``.
+
+    A required source that cannot be had fails the stage, after every source has been tried,
+    with one message naming each missing file; an optional one is recorded as missing with
+    the fallback that replaces it. ``sources`` (name -> Source) replaces ``SOURCES`` (tests).
+    """
+    if dataset not in DATASET_SOURCES:
+        raise FetchError(f"unknown dataset {dataset!r}; known: {', '.join(DATASET_SOURCES)}")
+    sources, out = sources or SOURCES, Path(out)
+    record = {"dataset": dataset, "sources": {}, "missing": {}}
+    errors = []
+    for name, fallback in DATASET_SOURCES[dataset].items():
+        try:
+            record["sources"][name] = run(sources[name], out / name, policy)
+        except FetchError as exc:
+            if fallback is None:
+                errors.append(str(exc))
+            else:
+                record["missing"][name] = {"fallback": fallback, "to_use_it": str(exc)}
+                print(f"warning: {name} is not available; preparation will use {fallback}.\n{exc}",
+                      file=sys.stderr)
+    if errors:
+        raise FetchError("\n".join(errors))
+    if not DATASET_SOURCES[dataset]:
+        record["note"] = "an embedded synthetic dataset: rendered offline by the prepare stage, nothing to fetch"
+    out.mkdir(parents=True, exist_ok=True)
+    write_json(out / "fetched.json", record)
+    return record

@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 from skimage.segmentation import random_walker
+from tqdm import tqdm
 from skimage.transform import SimilarityTransform, warp
 
 from attr2img.data import partlabels, synth_faces
@@ -114,7 +115,7 @@ def detector(device: str = "cpu"):
 def landmarks(mtcnn, images: list[np.ndarray]) -> list[np.ndarray | None]:
     """Five (x, y) landmarks of the most confident face of each image, or None."""
     out = []
-    for img in images:
+    for img in tqdm(images, desc="LFW landmarks", unit="img", leave=False, disable=None):
         _, _, pts = mtcnn.detect(img, landmarks=True)
         out.append(None if pts is None else np.asarray(pts[0], dtype=np.float64))
     return out
@@ -193,7 +194,7 @@ def prepare(images_root, attributes_file, view1_folder, out, mtcnn=None, limit: 
             part_labels=None) -> dict:
     """Build the processed LFW dataset in ``out``; returns its card.
 
-    ``images_root`` holds ``lfw_funneled/``; ``view1_folder`` may lack the View 1 lists;
+    ``images_root`` holds ``lfw_funneled/``; ``view1_folder`` (None: not fetched) may lack the View 1 lists;
     ``part_labels`` (a folder with the Part Labels, or None) selects the segmentation network
     over the download-free template masks.
     """
@@ -202,7 +203,7 @@ def prepare(images_root, attributes_file, view1_folder, out, mtcnn=None, limit: 
     if not top.is_dir():
         raise DatasetError(f"no {top}: attr2img fetch --source lfw-funneled --out {images_root}")
     names, rows = read_attributes(Path(attributes_file))
-    view1 = read_view1(Path(view1_folder))
+    view1 = read_view1(Path(view1_folder)) if view1_folder is not None else None
     counts = Counter()
     entries = []
     for path in sorted(top.glob("*/*.jpg"))[:limit]:
@@ -230,9 +231,11 @@ def prepare(images_root, attributes_file, view1_folder, out, mtcnn=None, limit: 
         mask_method = {"method": "segmentation network trained on the LFW Part Labels (hair + skin)",
                        "part_labels_test_iou": round(test_iou, 4)}
     else:
-        masks = np.stack([template_mask(f) for f in faces])
+        masks = np.stack([template_mask(f) for f in tqdm(faces, desc="LFW masks", unit="img", leave=False,
+                                                         disable=None)])
         mask_method = {"method": "random walker seeded from the face template (download-free)",
-                       "part_labels": f"not found in {part_labels}" if part_labels is not None else "not given"}
+                       "part_labels": f"not found in {part_labels}" if part_labels is not None
+                       else "not used (not fetched, or data.lfw.masks is template)"}
     people = {}
     for (key, _), face, mask in zip(entries, faces, masks):
         person = key[0]
@@ -254,7 +257,7 @@ def prepare(images_root, attributes_file, view1_folder, out, mtcnn=None, limit: 
             "preparation": {"alignment": "MTCNN five landmarks, similarity transform onto the synth-faces template",
                             "split": "View 1 (peopleDevTrain / peopleDevTest)" if view1 is not None else
                             f"deterministic identity split: sha256(name) < {VIEW1_TRAIN_FRACTION:.4f} "
-                            f"(View 1 files not found in {view1_folder})",
+                            f"(View 1 files {'not fetched' if view1_folder is None else f'not found in {view1_folder}'})",
                             "validation": "the last 10 % of the train images (at least one)",
                             "masks": mask_method, "limit": limit, "counts": dict(sorted(counts.items()))},
             "mask": "uint8, 255 = foreground (hair and skin)"}

@@ -2,6 +2,11 @@
 
 The whole split stays in memory as uint8 (the datasets are small); conversion to float
 happens per batch on the target device, in channels_last layout.
+
+The networks are built for ``MODEL_SIZE`` (64) pixels. A dataset stored larger (CUB at 80x80,
+as the authors stored it) is resized once, on loading, to 64: the models see the whole crop.
+The birds' ``zoom_crop`` augmentation then trains on random 64/72 windows of it, as the
+authors' random 64-pixel crops of the image resized to 72.
 """
 
 from __future__ import annotations
@@ -10,8 +15,24 @@ from pathlib import Path
 from typing import Iterator
 
 import torch
+from torch.nn import functional as F
 
 from attr2img.data.fmt import load_split, read_card
+
+MODEL_SIZE = 64
+
+
+def resize_u8(images_u8: torch.Tensor, masks_u8: torch.Tensor, size: int = MODEL_SIZE, chunk: int = 1024):
+    """uint8 NHWC images and NHW masks resized to ``size`` (antialiased bilinear; masks re-thresholded at 0.5)."""
+    imgs, masks = [], []
+    for s in range(0, len(images_u8), chunk):
+        x = images_u8[s:s + chunk].permute(0, 3, 1, 2).float()
+        m = masks_u8[s:s + chunk].unsqueeze(1).float()
+        x = F.interpolate(x, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
+        m = F.interpolate(m, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
+        imgs.append(x.round_().clamp_(0, 255).to(torch.uint8).permute(0, 2, 3, 1).contiguous())
+        masks.append(((m[:, 0] >= 127.5).to(torch.uint8) * 255))
+    return torch.cat(imgs), torch.cat(masks)
 
 
 def to_model_space(images_u8: torch.Tensor, masks_u8: torch.Tensor):
@@ -26,6 +47,8 @@ class ProcessedDataset(torch.utils.data.Dataset):
 
     >>> ds = ProcessedDataset("data/processed/synth-faces", "train")
     >>> x, m, y = ds[0]   # (3, 64, 64) in [-1, 1], (1, 64, 64) in {0, 1}, (A,)
+
+    ``images`` and ``masks`` are uint8 at ``MODEL_SIZE`` whatever the stored size.
     """
 
     def __init__(self, root: str | Path, split: str, verify: bool = True):
@@ -34,6 +57,8 @@ class ProcessedDataset(torch.utils.data.Dataset):
         data = load_split(root, split, verify=verify)
         self.images = torch.from_numpy(data.images)
         self.masks = torch.from_numpy(data.masks)
+        if self.images.shape[1] != MODEL_SIZE:
+            self.images, self.masks = resize_u8(self.images, self.masks)
         self.attributes = torch.from_numpy(data.attributes)
         self.ids = list(data.ids)
 

@@ -1,17 +1,29 @@
 """Stage ``prepare``: build a processed dataset (see :mod:`attr2img.data.fmt`).
 
-For the synthetic sets the images are rendered from the seed in params.yaml and split
-sequentially into train, val and test.
+The input is the fetch stage's record (``resources/<dataset>/fetched.json``); the files it
+verified lie beside it, one folder per source.
+
+- ``synth-faces``, ``synth-birds``: rendered from the seed in params.yaml (nothing was
+  fetched) and split sequentially into train, val and test.
+- ``lfw``: :func:`attr2img.data.lfw.prepare` (alignment, attributes, View 1 split, masks). A
+  source the record lists as missing (View 1, Part Labels) is replaced by its fallback.
+- ``cub``: :func:`attr2img.data.cub.prepare` (segmentation crops at 80x80, 312 attributes).
 """
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
 
 import numpy as np
 import skimage
 
 import attr2img
-from attr2img.data import synth
+from attr2img.data import cub, lfw, synth
 from attr2img.data.fmt import SPLITS, Split, write_dataset
+from attr2img.errors import DatasetError
+
+DATASETS = (*synth.GENERATORS, "lfw", "cub")
 
 
 def prepare_synthetic(name: str, cfg: dict, out) -> dict:
@@ -36,8 +48,43 @@ def prepare_synthetic(name: str, cfg: dict, out) -> dict:
     return write_dataset(out, splits, gen.ATTRIBUTES, gen.KIND, info)
 
 
-def run(dataset: str, params: dict, out) -> dict:
-    """Prepare ``dataset`` into the directory ``out``; returns the dataset card."""
+def read_record(path, dataset: str) -> dict:
+    """The fetch stage's record for ``dataset``; refuses a missing one or another dataset's."""
+    path = Path(path)
+    if not path.exists():
+        raise DatasetError(f"no fetch record at {path}: run the fetch stage first "
+                           f"(attr2img fetch --dataset {dataset} --out {path.parent})")
+    try:
+        record = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise DatasetError(f"{path} is not a fetch record: {exc}") from None
+    if record.get("dataset") != dataset:
+        raise DatasetError(f"{path} records the files of {record.get('dataset')!r}, not {dataset!r}")
+    return record
+
+
+def run(dataset: str, params: dict, out, fetched=None) -> dict:
+    """Prepare ``dataset`` into the directory ``out`` from what ``fetched`` records; returns the card.
+
+    ``fetched`` (the fetch stage's record) may be left out for the synthetic sets only.
+    """
+    if dataset not in DATASETS:
+        raise DatasetError(f"unknown dataset {dataset!r}; known: {', '.join(DATASETS)}")
+    if fetched is None and dataset not in synth.GENERATORS:
+        raise DatasetError(f"{dataset} is prepared from fetched files: give the fetch record "
+                           f"(--fetched resources/{dataset}/fetched.json)")
+    record = read_record(fetched, dataset) if fetched is not None else None
+    cfg = params["data"][dataset]
     if dataset in synth.GENERATORS:
-        return prepare_synthetic(dataset, params["data"][dataset], out)
-    raise ValueError(f"unknown dataset {dataset!r}; known: {', '.join(synth.GENERATORS)}")
+        return prepare_synthetic(dataset, cfg, out)
+    res = Path(fetched).parent
+    limit = cfg["limit"] or None
+    if dataset == "cub":
+        return cub.prepare(res / "cub", res / "cub-segmentations", out, size=cfg["size"], margin=cfg["margin"],
+                           limit=limit)
+    # only what the fetch stage verified is read: a missing optional source means its fallback
+    have = record["sources"]
+    use_parts = cfg["masks"] == "auto" and "lfw-part-labels" in have
+    return lfw.prepare(res / "lfw-funneled", res / "lfw-attributes" / "lfw_attributes.txt",
+                       res / "lfw-view1" if "lfw-view1" in have else None, out, limit=limit,
+                       part_labels=res / "lfw-part-labels" if use_parts else None)

@@ -48,7 +48,8 @@ def _show(ax, t=None, title=None):
 
 
 def _pick(n_total: int, k: int, seed: int) -> np.ndarray:
-    return np.sort(np.random.default_rng(seed).choice(n_total, size=min(k, n_total), replace=False))
+    """``k`` sorted indices below ``n_total``, distinct unless the split holds fewer than ``k``."""
+    return np.sort(np.random.default_rng(seed).choice(n_total, size=k, replace=n_total < k))
 
 
 def figure3(data_dir, cvae_dir, discvae_dir, out, seed: int = 0, n_rows: int = 2, n_samples: int = 3) -> None:

@@ -11,6 +11,7 @@ from attr2img.inference.occluders import occlude, occluder_masks
 
 def run(data_dir, out, occluders, seed: int = 0, n: int = 4) -> None:
     test = ProcessedDataset(data_dir, "test").head(n)
+    n = len(test)                                   # a test split may hold fewer than n images
     x, _, _ = next(test.batches(n))
     fig, axes = plt.subplots(len(occluders), n, figsize=(1.3 * n + 0.9, 1.35 * len(occluders) + 0.4), squeeze=False)
     for r, name in enumerate(occluders):

@@ -24,7 +24,7 @@ from tqdm import tqdm
 
 import attr2img
 from attr2img.atomic import atomic_path
-from attr2img.data.loader import ProcessedDataset
+from attr2img.data.loader import MODEL_SIZE, ProcessedDataset
 from attr2img.device import autocast, configure_threads, resolve_device
 from attr2img.errors import ModelError
 from attr2img.models import build_model
@@ -39,7 +39,7 @@ def model_config(model: str, dataset: str, params: dict, card: dict) -> ModelCon
     """The ModelConfig for ``model`` on ``dataset`` from params.yaml and the dataset card."""
     p, latent = params["model"], params["model"]["latent"][dataset]
     return ModelConfig(model=model, n_attributes=len(card["attribute_names"]),
-                       attribute_kind=card["attribute_kind"], image_size=card["image_size"],
+                       attribute_kind=card["attribute_kind"], image_size=MODEL_SIZE,
                        width=p["width"], z_dim=latent["z"], zf_dim=latent["z_fg"], zb_dim=latent["z_bg"],
                        dropout=p["dropout"], recon_loss=p["recon_loss"], kl_weight=p["kl_weight"],
                        gate_weight=p["gate_weight"])
