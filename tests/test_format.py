@@ -129,3 +129,18 @@ def test_loader_yields_model_space_tensors(tiny_datasets):
     assert seen == len(ds)
     raw = torch.from_numpy(load_split(root, "train").images[0]).permute(2, 0, 1).float()
     assert torch.allclose((x + 1) * 127.5, raw, atol=1e-3)
+
+
+def test_stored_80_pixel_images_reach_the_models_at_64(tmp_path):
+    rng = np.random.default_rng(0)
+    img = np.zeros((2, 80, 80, 3), np.uint8)
+    img[:, :40] = 200                                            # top half bright
+    mask = np.zeros((2, 80, 80), np.uint8)
+    mask[:, 20:60, 20:60] = 255
+    split = Split(img, mask, rng.random((2, 3)).astype(np.float32), np.array(["a", "b"]))
+    write_dataset(tmp_path, {s: split for s in ("train", "val", "test")}, ["x", "y", "z"], "binary", {})
+    ds = ProcessedDataset(tmp_path, "train")
+    x, m, _ = ds[0]
+    assert x.shape == (3, 64, 64) and m.shape == (1, 64, 64)
+    assert (x[:, :31] > 0.5).all() and (x[:, 33:] < -0.9).all()      # the halves stay where they were
+    assert m[0, 16:48, 16:48].all() and m.sum() == 32 * 32                   # 40 of 80 pixels -> 32 of 64
