@@ -136,6 +136,17 @@ def test_mtcnn_runs_with_our_torch_and_finds_the_landmarks(mtcnn):
     assert 150 < left_eye[0] < 260 and 60 < left_eye[1] < 160          # the astronaut's face
 
 
+def test_batched_landmarks_match_one_image_at_a_time(mtcnn):
+    texture = (np.random.default_rng(0).random((250, 250, 3)) * 255).astype(np.uint8)     # no face
+    images = [_face(0), _face(1), texture, skdata.astronaut(), _face(2), _face(3), _face(4)]  # sizes change
+    one = [lfw.landmarks(mtcnn, [img])[0] for img in images]
+    batched = lfw.landmarks(mtcnn, images, batch=2)
+    assert [p is None for p in batched] == [p is None for p in one] == [False, False, True, False, False, False, False]
+    for a, b in zip(one, batched):
+        if a is not None:
+            assert np.abs(a - b).max() < 1e-3
+
+
 def test_attributes_join_split_and_counts(prepared):
     out, card = prepared
     counts = card["preparation"]["counts"]
