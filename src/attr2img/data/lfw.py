@@ -32,8 +32,8 @@ from pathlib import Path
 
 import numpy as np
 from skimage.segmentation import random_walker
-from tqdm import tqdm
 from skimage.transform import SimilarityTransform, warp
+from tqdm import tqdm
 
 from attr2img.data import partlabels, synth_faces
 from attr2img.data.fmt import SPLITS, Split, write_dataset
@@ -233,13 +233,13 @@ def prepare(images_root, attributes_file, view1_folder, out, mtcnn=None, limit: 
     if not entries:
         raise DatasetError(f"no usable images under {top} (counts: {dict(counts)})")
     mtcnn = mtcnn or detector()
-    points = landmarks(mtcnn, [img for _, img in entries])
-    found = [transform_for(p).params for p in points if p is not None]
+    detected = [None if p is None else transform_for(p) for p in landmarks(mtcnn, [img for _, img in entries])]
+    found = [t.params for t in detected if t is not None]
     if not found:
         raise DatasetError("the face detector found no face in any image; cannot align")
     fallback = SimilarityTransform(np.median(np.stack(found), axis=0))
-    counts["detector misses (median transform used)"] = sum(p is None for p in points)
-    tforms = {key: transform_for(p) if p is not None else fallback for (key, _), p in zip(entries, points)}
+    counts["detector misses (median transform used)"] = len(detected) - len(found)
+    tforms = {key: fallback if t is None else t for (key, _), t in zip(entries, detected)}
     faces = np.stack([align(img, tforms[key]) for key, img in entries])
     if part_labels is not None and partlabels.available(Path(part_labels)):
         masks, test_iou = _part_label_masks(Path(part_labels), top, mtcnn, fallback, tforms, faces, counts)
