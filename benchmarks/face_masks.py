@@ -1,9 +1,9 @@
 """Benchmark: the LFW mask methods against synth-faces' exact masks (issue 6).
 
-The download-free method (attr2img.data.lfw.template_mask) is a random walker seeded from the
+The download-free method (attr2img.data.real.lfw.template_mask) is a random walker seeded from the
 aligned face template; synth-faces' images are not aligned to the template (their faces vary
 in position and scale), so this understates it on aligned LFW faces. For comparison, the
-segmentation network that lfw.prepare trains on the Part Labels (attr2img.data.partlabels),
+segmentation network that lfw.prepare trains on the Part Labels (attr2img.data.real.partlabels),
 trained here on other synth-faces images (a stand-in for the Part Labels).
 
     python benchmarks/face_masks.py [-n 200] [--seed 5] [--train 400] [--epochs 30]
@@ -16,7 +16,8 @@ import time
 
 import numpy as np
 
-from attr2img.data import lfw, partlabels, synth
+from attr2img.data import synth
+from attr2img.data.real import lfw, partlabels
 
 
 def main() -> None:

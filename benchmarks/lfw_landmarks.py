@@ -17,7 +17,7 @@ import numpy as np
 from skimage import data as skdata
 from skimage.transform import SimilarityTransform, warp
 
-from attr2img.data import lfw
+from attr2img.data.real import lfw
 
 
 def frames(n: int, seed: int = 0) -> list[np.ndarray]:

@@ -12,7 +12,8 @@ import time
 
 import numpy as np
 
-from attr2img.data import backgrounds, synth
+from attr2img.data import synth
+from attr2img.data.synth import backgrounds
 
 
 def main() -> None:
@@ -25,7 +26,7 @@ def main() -> None:
     backgrounds.bank()  # load the photographs once, outside the timing
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cpus visible, "
           f"pinned to 1 core; numpy {np.__version__}")
-    for name in synth.GENERATORS:
+    for name in synth.DATASETS:
         times = []
         for _ in range(args.repeats):
             t = time.perf_counter()

@@ -7,8 +7,15 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-MODELS = ("vae", "cvae", "discvae", "regressor")
-GENERATORS = ("vae", "cvae", "discvae")
+from attr2img.catalog import GENERATORS, MODELS  # noqa: F401  (re-exported to the tests)
+
+
+def stop_after(epoch: int):
+    """A training callback that interrupts the run after ``epoch`` epochs, as Ctrl-C would."""
+    def callback(done: int, row: dict) -> None:
+        if done == epoch:
+            raise KeyboardInterrupt(f"stopped after epoch {done}")
+    return callback
 
 
 @pytest.fixture(scope="session")

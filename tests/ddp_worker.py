@@ -9,11 +9,12 @@ import sys
 import yaml
 
 from attr2img.train.loop import train
+from conftest import stop_after
 
 params_file, model, data, out, log, checkpoints, *stop = sys.argv[1:]
 params = yaml.safe_load(open(params_file))
 try:
     train(model, data, out, params, "synth-faces", log, checkpoints,
-          _stop_after_epoch=int(stop[0]) if stop else None)
+          callbacks=[stop_after(int(stop[0]))] if stop else ())
 except KeyboardInterrupt:
     sys.exit(3)

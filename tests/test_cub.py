@@ -8,8 +8,8 @@ import imageio.v3 as iio
 import numpy as np
 import pytest
 
-from attr2img.data import cub, fetch
-from attr2img.data.fetch import Policy, RemoteFile, Source
+from attr2img.data.real import cub, fetch
+from attr2img.data.real.fetch import Policy, RemoteFile, Source
 from attr2img.data.fmt import load_split, read_card
 from attr2img.errors import DatasetError
 from fakehost import host, tgz  # noqa: F401  (host is a fixture)

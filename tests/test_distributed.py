@@ -90,7 +90,7 @@ def test_rank_zero_alone_writes_the_model_card_and_log(runs):
     import json
 
     card = json.loads((tmp / "ddp" / "model" / "card.json").read_text())
-    assert card["processes"] == 2 and card["device"] == "cpu"
+    assert card["processes"] == 2
     steps = params["data"]["synth-faces"]["n_train"] // params["train"]["batch_size"]
     assert card["steps"] == 2 * steps, "steps count global batches"
     rows = (tmp / "ddp" / "log.tsv").read_text().splitlines()

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from attr2img.data import fetch
-from attr2img.data.fetch import Policy, RemoteFile, Source
+from attr2img.data.real import fetch
+from attr2img.data.real.fetch import Policy, RemoteFile, Source
 from attr2img.errors import FetchError
 from fakehost import host, tgz as _tgz  # noqa: F401  (host is a fixture)
 

@@ -6,9 +6,10 @@ import json
 import pytest
 
 from attr2img.cli import main
-from attr2img.figures import completion, generation
-from attr2img.inference import attributes, reconstruct, tables
-from attr2img.report import run as report_run, to_html
+from attr2img.figures import figure3, figure4, figure5, figure6
+from attr2img.inference import evaluate_attributes, evaluate_recon, tables
+from attr2img.inference.config import EvaluationConfig, Table2Config
+from attr2img.report import to_html, write_report
 
 
 @pytest.fixture(scope="module")
@@ -19,11 +20,13 @@ def evaluated(tiny_models, tiny_params, tmp_path_factory):
     p["train"]["device"] = "cpu"
     for d, (models, data) in tiny_models.items():
         for g in ("vae", "cvae", "discvae"):
-            reconstruct.run(models / g, data, d, p, out / "metrics/table1" / d / f"{g}.json",
-                            out / "inference" / d / f"{g}.npz")
-        attributes.run({"regressor": models / "regressor", "cvae": models / "cvae", "discvae": models / "discvae"},
-                       data, p, out / "metrics/table2" / f"{d}.json")
-    tables.run(out / "metrics/table1", out / "metrics/table2", out / "tables", p)
+            evaluate_recon.evaluate(models / g, data, d, EvaluationConfig(**p["inference"]),
+                                    out / "metrics/table1" / d / f"{g}.json", out / "inference" / d / f"{g}.npz",
+                                    device="cpu")
+        evaluate_attributes.evaluate({"regressor": models / "regressor", "cvae": models / "cvae",
+                                      "discvae": models / "discvae"},
+                                     data, Table2Config(**p["table2"]), out / "metrics/table2" / f"{d}.json", device="cpu")
+    tables.write_tables(out / "metrics/table1", out / "metrics/table2", out / "tables", p["datasets"])
     return out, p
 
 
@@ -37,9 +40,9 @@ def _png_size(path):
 def test_figure3_layout_and_reproducible_bytes(tiny_models, tmp_path):
     models, data = tiny_models["synth-faces"]
     a, b = tmp_path / "a.png", tmp_path / "b.png"
-    shape = generation.figure3(data, models / "cvae", models / "discvae", a, seed=0, n_rows=2, n_samples=3)
+    shape = figure3.draw(data, models / "cvae", models / "discvae", a, seed=0, n_rows=2, n_samples=3)
     assert shape == (2, 2 + 3 * 3 + 1)
-    generation.figure3(data, models / "cvae", models / "discvae", b, seed=0, n_rows=2, n_samples=3)
+    figure3.draw(data, models / "cvae", models / "discvae", b, seed=0, n_rows=2, n_samples=3)
     assert a.read_bytes() == b.read_bytes()
     w, h = _png_size(a)
     assert w > 3 * h, "a wide grid: 12 columns, 2 rows"
@@ -48,14 +51,14 @@ def test_figure3_layout_and_reproducible_bytes(tiny_models, tmp_path):
 @pytest.mark.parametrize("dataset, rows", [("synth-faces", 5), ("synth-birds", 3)])
 def test_figure4_has_a_row_per_attribute_group(tiny_models, tmp_path, dataset, rows):
     models, data = tiny_models[dataset]
-    assert generation.figure4(data, models / "discvae", tmp_path / "f.png", steps=7) == (rows, 7)
+    assert figure4.draw(data, models / "discvae", tmp_path / "f.png", steps=7) == (rows, 7)
 
 
 def test_progression_moves_only_the_named_attributes():
     import torch
 
     base = torch.zeros(4)
-    ys = generation.progression_vectors(base, ["a", "b", "c", "d"], {"b": ("min", "max"), "d": (1.0, 0.0)},
+    ys = figure4.progression_vectors(base, ["a", "b", "c", "d"], {"b": ("min", "max"), "d": (1.0, 0.0)},
                                         torch.tensor([-1.0, -2.0, -3.0, -4.0]), torch.tensor([1.0, 2.0, 3.0, 4.0]), 5)
     assert ys[:, [0, 2]].eq(0).all()
     assert torch.allclose(ys[:, 1], torch.linspace(-2, 2, 5)) and torch.allclose(ys[:, 3], torch.linspace(1, 0, 5))
@@ -63,14 +66,14 @@ def test_progression_moves_only_the_named_attributes():
 
 def test_figure5_shows_three_blocks_of_image_background_gate(tiny_models, tmp_path):
     models, data = tiny_models["synth-birds"]
-    assert generation.figure5(data, models / "discvae", tmp_path / "f.png", n=6) == (9, 6)
+    assert figure5.draw(data, models / "discvae", tmp_path / "f.png", n=6) == (9, 6)
 
 
 def test_figure6_layout(evaluated, tiny_models, tmp_path):
     out, p = evaluated
     _, data = tiny_models["synth-faces"]
     tasks = ["recon"] + p["inference"]["occluders"]["synth-faces"]
-    shape = completion.run(data, out / "inference" / "synth-faces", tmp_path / "f.png", tasks)
+    shape = figure6.draw(data, out / "inference" / "synth-faces", tmp_path / "f.png", tasks)
     assert shape == (5 * len(tasks), p["inference"]["n_examples"])
 
 
@@ -93,7 +96,7 @@ def test_report_assembles_tables_figures_and_reading(evaluated, tmp_path, tiny_p
         for stem in ("overview", "occluders", "figure3", "figure4", "figure5", "figure6"):
             (figs / f"{stem}-{d}.png").write_bytes(b"\x89PNG")
     md_path, html_path = tmp_path / "report.md", tmp_path / "report.html"
-    report_run(tiny_params_file, p, out / "tables", out / "metrics", figs, md_path, html_path)
+    write_report(tiny_params_file, p, out / "tables", out / "metrics", figs, md_path, html_path)
     md = md_path.read_text()
     assert "## Reading against the paper" in md and "Table 1" in md and "Table 2" in md
     for d in p["datasets"]:

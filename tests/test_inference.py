@@ -7,6 +7,7 @@ from torch import nn
 from attr2img.inference.occluders import BIRD, FACE, occlude, occluder_masks
 from attr2img.inference.posterior import InferenceConfig, infer
 from attr2img.models import ModelConfig, build_model
+from attr2img.models.config import Latent
 
 
 class LinearGenerator(nn.Module):
@@ -36,7 +37,7 @@ def test_known_inverse_is_recovered():
 @pytest.fixture(scope="module")
 def decoder():
     torch.manual_seed(0)
-    model = build_model(ModelConfig("discvae", 5, width=0.125, zf_dim=8, zb_dim=4))
+    model = build_model(ModelConfig("discvae", 5, width=0.125, latent=Latent(z_fg=8, z_bg=4)))
     # calibrate batch norm's running statistics so that the untrained decoder responds to z
     model.train()
     with torch.no_grad():

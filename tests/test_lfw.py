@@ -10,8 +10,9 @@ import pytest
 from skimage import data as skdata
 from skimage.transform import SimilarityTransform, warp
 
-from attr2img.data import fetch, lfw, partlabels, synth
-from attr2img.data.fetch import Policy, RemoteFile, Source
+from attr2img.data import synth
+from attr2img.data.real import fetch, lfw, partlabels
+from attr2img.data.real.fetch import Policy, RemoteFile, Source
 from attr2img.data.fmt import load_split
 from fakehost import Host, tgz
 

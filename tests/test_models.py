@@ -7,6 +7,7 @@ import torch
 from torch import nn
 
 from attr2img.models import CVAE, AttributeRegressor, DisCVAE, ModelConfig, build_model
+from attr2img.models.config import Latent
 from attr2img.models.nets import ImageEncoder, kl_to_standard_normal
 
 A = 73  # LFW
@@ -55,7 +56,7 @@ def test_discvae_parameter_count_at_paper_width():
     dec_fg = lin(A, 2 * zf) + decoder_params(zf + 2 * zf, heads=2)
     dec_bg = (lin(zb, 256 * 4) + conv(256, 128, 3) + conv(128, 128, 3) + conv(128, 64, 3) + conv(64, 64, 3)
               + conv(64, 64, 3) + conv(64, 64, 3) + conv(64, 32, 5) + conv(32, 3, 5, bn=False))
-    assert count(DisCVAE(ModelConfig("discvae", A, zf_dim=zf, zb_dim=zb))) == fg + bg + dec_fg + dec_bg
+    assert count(DisCVAE(ModelConfig("discvae", A, latent=Latent(z_fg=zf, z_bg=zb)))) == fg + bg + dec_fg + dec_bg
 
 
 @pytest.mark.parametrize("name", ["vae", "cvae", "discvae"])
@@ -77,7 +78,7 @@ def test_regressor_shapes_and_binary_predictions_are_probabilities():
 @pytest.fixture
 def dis():
     torch.manual_seed(0)
-    return DisCVAE(ModelConfig("discvae", 17, width=0.125, zf_dim=12, zb_dim=8)).eval()
+    return DisCVAE(ModelConfig("discvae", 17, width=0.125, latent=Latent(z_fg=12, z_bg=8))).eval()
 
 
 def _set_gate(model, bias):
@@ -150,13 +151,13 @@ def test_analytic_kl_matches_monte_carlo():
 @pytest.mark.parametrize("name", ["cvae", "discvae"])
 def test_tiny_overfit_loss_falls(name):
     from attr2img.data import synth
-    from attr2img.data.loader import to_model_space
+    from attr2img.images import to_model_space
 
     torch.manual_seed(0)
     d = synth.generate("synth-faces", 8, 0)
     x, m = to_model_space(torch.from_numpy(d["images"]), torch.from_numpy(d["masks"]))
     y = torch.from_numpy(d["attributes"])
-    model = build_model(ModelConfig(name, y.shape[1], width=0.125, zf_dim=16, zb_dim=8, z_dim=16))
+    model = build_model(ModelConfig(name, y.shape[1], width=0.125, latent=Latent(z=16, z_fg=16, z_bg=8)))
     opt = torch.optim.Adam(model.parameters(), 3e-3)
     losses = []
     for _ in range(60):
@@ -168,8 +169,24 @@ def test_tiny_overfit_loss_falls(name):
     assert sum(losses[-5:]) / 5 < 0.5 * losses[0]
 
 
-def test_config_errors_name_the_choices():
+def test_config_errors_name_the_choices(default_params):
+    import copy
+
+    from attr2img.params import ParamsError, validate
+
     with pytest.raises(ValueError, match="vae, cvae, discvae, regressor"):
         ModelConfig("gan", 5)
-    with pytest.raises(ValueError, match="smoothl1"):
-        ModelConfig("cvae", 5, recon_loss="l1")
+    # the allowed values of params.yaml's keys are the schema's alone: it names them
+    params = copy.deepcopy(default_params)
+    params["model"]["recon_loss"] = "l1"
+    with pytest.raises(ParamsError, match="smoothl1"):
+        validate(params)
+
+
+def test_model_config_fields_are_the_params_keys(default_params):
+    cfg = ModelConfig.from_params(default_params["model"], model="discvae", dataset="synth-birds", n_attributes=5,
+                                  attribute_kind="binary", image_size=64)
+    section = default_params["model"]
+    assert cfg.latent == Latent(**section["latent"]["synth-birds"])
+    assert all(getattr(cfg, k) == v for k, v in section.items() if k != "latent")
+    assert ModelConfig.from_dict(cfg.to_dict()) == cfg          # the card round-trips

@@ -2,7 +2,7 @@
 
 import re
 
-from attr2img.cli import STAGE_MODULES, build_parser
+from attr2img.cli import DAG_STAGES, build_parser
 from conftest import ROOT
 
 
@@ -32,4 +32,4 @@ def test_readme_stage_commands_parse():
         assert callable(args.func)
     documented = {line.split()[1] for line in lines}
     assert {"prepare", "overview", "train", "check-params", "sample", "reconstruct", "complete"} <= documented
-    assert documented - {"check-params", "sample", "reconstruct", "complete", "fetch"} <= set(STAGE_MODULES)
+    assert documented - {"check-params", "sample", "reconstruct", "complete", "fetch"} <= set(DAG_STAGES)

@@ -17,8 +17,9 @@ import pytest
 import yaml
 
 from attr2img.cli import main
-from attr2img.data import fetch, prepare
-from attr2img.data.fetch import Policy, RemoteFile, Source
+from attr2img.data import prepare
+from attr2img.data.real import fetch
+from attr2img.data.real.fetch import Policy, RemoteFile, Source
 from attr2img.data.loader import MODEL_SIZE
 from attr2img.errors import DatasetError, FetchError
 from conftest import GENERATORS, MODELS, ROOT, make_workspace, tiny

@@ -1,6 +1,7 @@
 """The training step: eager on the CPU, a replayed CUDA graph on CUDA (those tests need a GPU)."""
 
 import copy
+import json
 
 import pytest
 import torch
@@ -8,6 +9,7 @@ import torch
 from attr2img.models import ModelConfig, build_model
 from attr2img.train.augment import AugmentConfig, augment
 from attr2img.train.step import TrainStep, make_optimizer, restore, snapshot
+from conftest import stop_after
 
 cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 
@@ -120,9 +122,9 @@ def test_train_stage_on_cuda_resumes_with_graphed_steps(tmp_path, tiny_datasets,
     data = tiny_datasets["synth-faces"][1]
     args = ("discvae", data, tmp_path / "model", p, "synth-faces", tmp_path / "log.tsv", tmp_path / "ckpt")
     with pytest.raises(KeyboardInterrupt):
-        train(*args, _stop_after_epoch=1)
-    card = train(*args)
-    assert card["device"].startswith("cuda") and card["epochs"] == 3
+        train(*args, callbacks=[stop_after(1)])
+    card = train(*args, run_record=tmp_path / "run.json")
+    assert json.loads((tmp_path / "run.json").read_text())["device"].startswith("cuda") and card["epochs"] == 3
     assert card["steps"] == 3 * (p["data"]["synth-faces"]["n_train"] // p["train"]["batch_size"])
     rows = (tmp_path / "log.tsv").read_text().splitlines()
     assert len(rows) == 4 and all("nan" not in r for r in rows)

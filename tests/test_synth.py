@@ -3,10 +3,11 @@
 import numpy as np
 import pytest
 
-from attr2img.data import synth, synth_birds, synth_faces
-from attr2img.data.names import CUB_COLORS, CUB_GROUPS, LFW_ATTRIBUTES
+from attr2img.data import synth
+from attr2img.data.synth import birds as synth_birds, faces as synth_faces
+from attr2img.data.real.names import CUB_COLORS, CUB_GROUPS, LFW_ATTRIBUTES
 
-NAMES = sorted(synth.GENERATORS)
+NAMES = sorted(synth.DATASETS)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -27,7 +28,7 @@ def test_result_does_not_depend_on_chunking(name):
 @pytest.mark.parametrize("name", NAMES)
 def test_shapes_dtypes_and_nontrivial_content(name):
     d = synth.generate(name, 30, 0)
-    gen = synth.GENERATORS[name]
+    gen = synth.DATASETS[name]
     assert d["images"].shape == (30, 64, 64, 3) and d["images"].dtype == np.uint8
     assert d["masks"].shape == (30, 64, 64) and set(np.unique(d["masks"])) <= {0, 255}
     assert d["attributes"].shape == (30, len(gen.ATTRIBUTES)) and d["attributes"].dtype == np.float32

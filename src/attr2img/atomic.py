@@ -7,12 +7,16 @@ failed stage leaves whatever was there before untouched.
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import shutil
 import tempfile
+import zipfile
 from pathlib import Path
 from typing import Iterator
+
+import numpy as np
 
 
 def _umask() -> int:
@@ -62,3 +66,15 @@ def write_json(dest: str | os.PathLike, obj) -> None:
     """Write ``obj`` as stable, human-readable JSON, atomically."""
     with atomic_path(dest) as tmp:
         tmp.write_text(json.dumps(obj, indent=2, sort_keys=True) + "\n")
+
+
+def write_npz(dest: str | os.PathLike, arrays: dict) -> None:
+    """Write arrays as an .npz, atomically and byte-reproducibly: fixed zip timestamps, no
+    compression, no pickles (``np.savez`` stamps the current time into the zip)."""
+    with atomic_path(dest) as tmp, zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as zf:
+        for name, arr in arrays.items():
+            buf = io.BytesIO()
+            np.lib.format.write_array(buf, np.ascontiguousarray(arr), allow_pickle=False)
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.external_attr = 0o644 << 16
+            zf.writestr(info, buf.getvalue())

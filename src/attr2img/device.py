@@ -34,3 +34,8 @@ def autocast(device: torch.device):
     if device.type == "cuda":
         return torch.autocast("cuda", dtype=torch.bfloat16)
     return contextlib.nullcontext()
+
+
+def add_device_argument(parser) -> None:
+    """``--device``: the command-line override of params ``train.device``."""
+    parser.add_argument("--device", choices=["auto", "cpu", "cuda"], help="override params train.device")

@@ -19,3 +19,7 @@ class ArtifactError(ValueError):
 
 class FetchError(ValueError):
     """A real-data file that cannot be downloaded, verified or safely extracted."""
+
+
+# What the CLI reports as one line (exit status 2) instead of a traceback.
+USER_ERRORS = (DatasetError, ModelError, AttributeInputError, ArtifactError, FetchError)

@@ -14,8 +14,9 @@ import numpy as np
 import torch
 
 from attr2img.data.fmt import load_split, read_card
+from attr2img.catalog import GENERATORS
 from attr2img.errors import AttributeInputError, ModelError
-from attr2img.models import GENERATORS
+from attr2img.images import to_display
 from attr2img.models.store import load_model
 
 
@@ -112,7 +113,7 @@ def sample_grid(model_dir, data_dir, out, assignments: list[str], vector_file=No
     else:
         y, label = base_vector(data_dir, base)
     y = g.attribute_vector(parse_assignments(assignments), base=y)
-    images = ((g.generate(y, n=n, seed=seed) + 1) / 2).clamp(0, 1).permute(0, 2, 3, 1).numpy()
+    images = to_display(g.generate(y, n=n, seed=seed))
     cols = min(n, 8)
     rows = (n + cols - 1) // cols
     fig, axes = plt.subplots(rows, cols, figsize=(1.3 * cols, 1.3 * rows + 0.6), squeeze=False)
@@ -123,3 +124,27 @@ def sample_grid(model_dir, data_dir, out, assignments: list[str], vector_file=No
     what = ", ".join(assignments) if assignments else "no changes"
     fig.suptitle(f"{g.card['model']} on {g.card['dataset']}: {label}; {what}; seed {seed}", fontsize=8)
     save_png(fig, out)
+
+
+# -- the sample command ---------------------------------------------------------------------------
+PARAMS = False      # a tool over a trained model: everything it needs is in the model folder and the options
+
+
+def add_arguments(p) -> None:
+    p.description = ("draw an image grid for an attribute assignment, e.g. --set Smiling=2 --set Male=-1 on top "
+                     "of the training mean")
+    p.add_argument("--model", required=True, help="trained model directory, e.g. models/synth-faces/cvae")
+    p.add_argument("--data", required=True, help="its processed dataset (for --base)")
+    p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="set one attribute (repeatable)")
+    p.add_argument("--vector", help="a full attribute vector (.npy or text) instead of --base")
+    p.add_argument("--base", default="mean", help="'mean' (training mean, default) or 'test:K'")
+    p.add_argument("-n", type=int, default=8, help="number of samples (default 8)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", choices=["cpu", "cuda"])
+    p.add_argument("--out", required=True, help="output PNG")
+
+
+def main(args, params=None) -> None:
+    sample_grid(args.model, args.data, args.out, args.set, vector_file=args.vector, base=args.base,
+                n=args.n, seed=args.seed, device=args.device or "cpu")
+    print(f"wrote {args.out}")

@@ -123,3 +123,12 @@ def check_snakemake_config(config: dict, path: str | Path = "params.yaml") -> di
                           f"change {', '.join(differing)} in {path} instead (the stages read their "
                           f"parameters from it)")
     return config
+
+
+# -- the check-params command ------------------------------------------------------------------
+def add_arguments(parser) -> None:
+    """``attr2img check-params`` has only the dispatcher's --params."""
+
+
+def main(args, params: dict) -> None:
+    print(f"{args.params}: valid; datasets: {', '.join(params['datasets'])}")

@@ -9,27 +9,16 @@ from __future__ import annotations
 import html
 import json
 import re
-import subprocess
 from pathlib import Path
 
 import yaml
 
 from attr2img.atomic import atomic_path
+from attr2img.catalog import CONDITIONAL, GENERATORS as GEN, LABELS
 from attr2img.errors import ArtifactError
+from attr2img.provenance import git_revision
 
-GEN = ("vae", "cvae", "discvae")
-LABEL = {"vae": "VAE", "cvae": "CVAE", "discvae": "disCVAE", "NN": "NN", "NNblur": "NNblur"}
-
-
-def git_revision() -> str:
-    try:
-        rev = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True,
-                             check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", "src", "params.yaml"],
-                               capture_output=True, text=True, check=True).stdout.strip()
-        return rev + (" (with uncommitted changes to src/ or params.yaml)" if dirty else "")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown (not a git checkout)"
+LABEL = {**LABELS, "NN": "NN", "NNblur": "NNblur"}
 
 
 def _separated(a: dict, b: dict) -> bool:
@@ -58,9 +47,9 @@ def read_table1(metrics_dir: Path, dataset: str) -> list[str]:
 
 def read_table2(metrics_dir: Path, dataset: str) -> list[str]:
     r = json.loads((metrics_dir / "table2" / f"{dataset}.json").read_text())
-    cos = {k: r[k]["cosine"]["mean"] for k in ("NN", "NNblur", "cvae", "discvae")}
+    cos = {k: r[k]["cosine"]["mean"] for k in ("NN", "NNblur", *CONDITIONAL)}
     order = sorted(cos, key=lambda k: -cos[k])
-    beats_nn = [LABEL[g] for g in ("cvae", "discvae") if cos[g] > cos["NN"]]
+    beats_nn = [LABEL[g] for g in CONDITIONAL if cos[g] > cos["NN"]]
     return [f"- **{dataset}, Table 2.** The paper ranks disCVAE ≈ CVAE > NN > NNblur by cosine similarity. "
             f"Here: {' > '.join(f'{LABEL[k]} ({cos[k]:.3f})' for k in order)}; "
             f"{', '.join(beats_nn) if beats_nn else 'neither generator'} beat{'s' if len(beats_nn) == 1 else ''} the "
@@ -135,7 +124,7 @@ def to_html(md: str) -> str:
             "td,th{border:1px solid #999;padding:2px 6px}</style></head><body>\n" + "\n".join(out) + "\n</body></html>\n")
 
 
-def run(params_path, params: dict, tables_dir, metrics_dir, figures_dir, out_md, out_html) -> None:
+def write_report(params_path, params: dict, tables_dir, metrics_dir, figures_dir, out_md, out_html) -> None:
     out_md = Path(out_md)
     figs = []
     for d in params["datasets"]:
@@ -149,3 +138,16 @@ def run(params_path, params: dict, tables_dir, metrics_dir, figures_dir, out_md,
         tmp.write_text(md)
     with atomic_path(out_html) as tmp:
         tmp.write_text(to_html(md))
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--tables", required=True, help="folder of table1/2 .md (the tables stage's output)")
+    p.add_argument("--metrics", required=True, help="folder of the Table 1 and 2 metrics")
+    p.add_argument("--figures", required=True, help="folder of the figures")
+    p.add_argument("--out", required=True, help="output Markdown")
+    p.add_argument("--html", required=True, help="output HTML")
+
+
+def main(args, params: dict) -> None:
+    write_report(args.params, params, args.tables, args.metrics, args.figures, args.out, args.html)
+    print(f"wrote {args.out} and {args.html}")

@@ -1,25 +1,33 @@
-# The models of the paper: every dataset trains all four; Table 1 evaluates the generators.
-MODELS = ["vae", "cvae", "discvae", "regressor"]
-GENERATORS = ["vae", "cvae", "discvae"]
+from attr2img.catalog import GENERATORS, MODELS
+from attr2img.cli import DAG_STAGES
+from attr2img.sources import module_sources
 
-# Package sources every stage runs (the CLI, parameters, atomic writes, errors) ...
-BASE = [
-    "src/attr2img/__init__.py",
-    "src/attr2img/atomic.py",
-    "src/attr2img/cli.py",
-    "src/attr2img/errors.py",
-    "src/attr2img/params.py",
-    "src/attr2img/schemas/params.schema.yaml",
-]
-# ... and those of every stage that reads a processed dataset. A change reruns the stage.
-CORE = BASE + [
-    "src/attr2img/data/__init__.py",
-    "src/attr2img/data/fmt.py",
-]
+# Package sources each stage runs, read from this working tree's imports (`python -m
+# attr2img.sources` prints the same lists, which dvc.yaml spells out): a change reruns the
+# stages that import it, and no other.
+SRC = {stage: module_sources(module) for stage, module in DAG_STAGES.items()}
 
 wildcard_constraints:
     dataset="|".join(config["datasets"]),
     model="|".join(MODELS),
+
+
+def P(*keys):
+    """The params.yaml keys a rule reads (those dvc.yaml lists for its stage), as params named by
+    their dotted key with wildcards in braces: a changed value reruns the job. "*" is the whole file."""
+
+    def value(key):
+        def get(wildcards):
+            node = config
+            if key == "*":
+                return node
+            for part in key.format(**wildcards).split("."):
+                node = node[part]
+            return node
+
+        return get
+
+    return {key: value(key) for key in keys}
 
 
 # What one job of each kind asks for (params.yaml `resources`): threads (capped at --cores

@@ -1,35 +1,15 @@
-INFERENCE_SRC = CORE + [
-    "src/attr2img/data/loader.py",
-    "src/attr2img/device.py",
-    "src/attr2img/models/__init__.py",
-    "src/attr2img/models/config.py",
-    "src/attr2img/models/cvae.py",
-    "src/attr2img/models/discvae.py",
-    "src/attr2img/models/nets.py",
-    "src/attr2img/models/regressor.py",
-    "src/attr2img/models/store.py",
-    "src/attr2img/inference/__init__.py",
-]
-
-
 rule evaluate_recon:
     input:
         "data/processed/{dataset}",
         "models/{dataset}/{model}",
-        INFERENCE_SRC,
-        "src/attr2img/data/backgrounds.py",
-        "src/attr2img/data/raster.py",
-        "src/attr2img/data/synth_faces.py",
-        "src/attr2img/inference/occluders.py",
-        "src/attr2img/inference/posterior.py",
-        "src/attr2img/inference/reconstruct.py",
+        SRC["evaluate-recon"],
     output:
         "results/inference/{dataset}/{model}.npz",
         "results/metrics/table1/{dataset}/{model}.json",
     wildcard_constraints:
         model="|".join(GENERATORS),
     params:
-        inference=config["inference"],
+        **P("inference", "train.device", "train.threads"),
     log:
         "logs/evaluate_recon/{dataset}/{model}.log",
     threads: threads_of("inference")
@@ -48,13 +28,11 @@ rule evaluate_attributes:
         "models/{dataset}/regressor",
         "models/{dataset}/cvae",
         "models/{dataset}/discvae",
-        INFERENCE_SRC,
-        "src/attr2img/inference/attributes.py",
-        "src/attr2img/ops.py",
+        SRC["evaluate-attributes"],
     output:
         "results/metrics/table2/{dataset}.json",
     params:
-        table2=config["table2"],
+        **P("table2", "train.device", "train.threads"),
     log:
         "logs/evaluate_attributes/{dataset}.log",
     threads: threads_of("inference")
@@ -70,14 +48,14 @@ rule tables:
     input:
         expand("results/metrics/table1/{dataset}/{model}.json", dataset=config["datasets"], model=GENERATORS),
         expand("results/metrics/table2/{dataset}.json", dataset=config["datasets"]),
-        BASE,
-        "src/attr2img/inference/__init__.py",
-        "src/attr2img/inference/tables.py",
+        SRC["tables"],
     output:
         "results/tables/table1.md",
         "results/tables/table1.csv",
         "results/tables/table2.md",
         "results/tables/table2.csv",
+    params:
+        **P("datasets"),
     log:
         "logs/tables.log",
     threads: threads_of("default")

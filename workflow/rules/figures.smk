@@ -1,14 +1,11 @@
 rule overview:
     input:
         "data/processed/{dataset}",
-        CORE,
-        "src/attr2img/figures/__init__.py",
-        "src/attr2img/figures/common.py",
-        "src/attr2img/figures/overview.py",
+        SRC["overview"],
     output:
         "results/figures/overview-{dataset}.png",
     params:
-        cfg=config["figures"]["overview"],
+        **P("figures.overview"),
     log:
         "logs/overview/{dataset}.log",
     threads: threads_of("default")
@@ -21,20 +18,11 @@ rule overview:
 rule occluders:
     input:
         "data/processed/{dataset}",
-        CORE,
-        "src/attr2img/data/backgrounds.py",
-        "src/attr2img/data/loader.py",
-        "src/attr2img/data/raster.py",
-        "src/attr2img/data/synth_faces.py",
-        "src/attr2img/figures/__init__.py",
-        "src/attr2img/figures/common.py",
-        "src/attr2img/figures/occluders.py",
-        "src/attr2img/inference/__init__.py",
-        "src/attr2img/inference/occluders.py",
+        SRC["occluders"],
     output:
         "results/figures/occluders-{dataset}.png",
     params:
-        occluders=lambda w: config["inference"]["occluders"][w.dataset],
+        **P("inference.occluders.{dataset}", "inference.seed"),
     log:
         "logs/occluders/{dataset}.log",
     threads: threads_of("default")
@@ -45,31 +33,16 @@ rule occluders:
         " --out {output} 2> {log}"
 
 
-GENERATION_FIGURE_SRC = CORE + [
-    "src/attr2img/data/loader.py",
-    "src/attr2img/figures/__init__.py",
-    "src/attr2img/figures/common.py",
-    "src/attr2img/figures/generation.py",
-    "src/attr2img/models/__init__.py",
-    "src/attr2img/models/config.py",
-    "src/attr2img/models/cvae.py",
-    "src/attr2img/models/discvae.py",
-    "src/attr2img/models/nets.py",
-    "src/attr2img/models/regressor.py",
-    "src/attr2img/models/store.py",
-]
-
-
 rule figure3:
     input:
         "data/processed/{dataset}",
         "models/{dataset}/cvae",
         "models/{dataset}/discvae",
-        GENERATION_FIGURE_SRC,
+        SRC["figure3"],
     output:
         "results/figures/figure3-{dataset}.png",
     params:
-        seed=config["figures"]["seed"],
+        **P("figures.seed"),
     log:
         "logs/figure3/{dataset}.log",
     threads: threads_of("default")
@@ -84,11 +57,11 @@ rule figure4:
     input:
         "data/processed/{dataset}",
         "models/{dataset}/discvae",
-        GENERATION_FIGURE_SRC,
+        SRC["figure4"],
     output:
         "results/figures/figure4-{dataset}.png",
     params:
-        seed=config["figures"]["seed"],
+        **P("figures.seed"),
     log:
         "logs/figure4/{dataset}.log",
     threads: threads_of("default")
@@ -103,11 +76,11 @@ rule figure5:
     input:
         "data/processed/{dataset}",
         "models/{dataset}/discvae",
-        GENERATION_FIGURE_SRC,
+        SRC["figure5"],
     output:
         "results/figures/figure5-{dataset}.png",
     params:
-        seed=config["figures"]["seed"],
+        **P("figures.seed"),
     log:
         "logs/figure5/{dataset}.log",
     threads: threads_of("default")
@@ -122,14 +95,11 @@ rule figure6:
     input:
         "data/processed/{dataset}",
         expand("results/inference/{{dataset}}/{model}.npz", model=GENERATORS),
-        CORE,
-        "src/attr2img/figures/__init__.py",
-        "src/attr2img/figures/common.py",
-        "src/attr2img/figures/completion.py",
+        SRC["figure6"],
     output:
         "results/figures/figure6-{dataset}.png",
     params:
-        occluders=lambda w: config["inference"]["occluders"][w.dataset],
+        **P("inference.occluders.{dataset}"),
     log:
         "logs/figure6/{dataset}.log",
     threads: threads_of("default")
@@ -150,8 +120,9 @@ rule report:
         expand("results/metrics/table2/{dataset}.json", dataset=config["datasets"]),
         expand("results/figures/{stem}-{dataset}.png", dataset=config["datasets"],
                stem=["overview", "occluders", "figure3", "figure4", "figure5", "figure6"]),
-        BASE,
-        "src/attr2img/report.py",
+        SRC["report"],
+    params:
+        **P("*"),
     output:
         "results/report.md",
         "results/report.html",

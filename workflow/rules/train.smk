@@ -1,30 +1,20 @@
 rule train:
     input:
         "data/processed/{dataset}",
-        CORE,
-        "src/attr2img/data/loader.py",
-        "src/attr2img/device.py",
-        "src/attr2img/models/__init__.py",
-        "src/attr2img/models/config.py",
-        "src/attr2img/models/cvae.py",
-        "src/attr2img/models/discvae.py",
-        "src/attr2img/models/nets.py",
-        "src/attr2img/models/regressor.py",
-        "src/attr2img/models/store.py",
-        "src/attr2img/ops.py",
-        "src/attr2img/train/__init__.py",
-        "src/attr2img/train/augment.py",
-        "src/attr2img/train/distributed.py",
-        "src/attr2img/train/loop.py",
-        "src/attr2img/train/step.py",
+        SRC["train"],
     output:
         directory("models/{dataset}/{model}"),
         "results/plots/train/{dataset}/{model}.tsv",
     params:
-        model=config["model"],
-        train=config["train"],
+        **P("model.width", "model.dropout", "model.recon_loss", "model.kl_weight", "model.gate_weight",
+            "model.latent.{dataset}", "train.seed", "train.device", "train.threads", "train.batch_size",
+            "train.lr", "train.weight_decay", "train.checkpoint_every", "train.cuda_graph",
+            "train.epochs.{dataset}.{model}", "train.augment.{dataset}"),
     log:
+        # the run record (seconds, device, git revision, host) differs between identical runs:
+        # a log, not an output, as in dvc.yaml
         "logs/train/{dataset}/{model}.log",
+        run="results/runs/{dataset}/{model}.json",
     threads: threads_of("train")
     resources:
         **resources_of("train"),
@@ -32,4 +22,5 @@ rule train:
         "attr2img train --params params.yaml --dataset {wildcards.dataset} --model {wildcards.model}"
         " --data data/processed/{wildcards.dataset} --out models/{wildcards.dataset}/{wildcards.model}"
         " --log results/plots/train/{wildcards.dataset}/{wildcards.model}.tsv"
-        " --checkpoints checkpoints/{wildcards.dataset}/{wildcards.model} 2> {log}"
+        " --checkpoints checkpoints/{wildcards.dataset}/{wildcards.model}"
+        " --run-record results/runs/{wildcards.dataset}/{wildcards.model}.json 2> {log[0]}"

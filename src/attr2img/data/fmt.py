@@ -16,7 +16,6 @@ reading a split verifies its checksum and refuses a mismatch.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import zipfile
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from attr2img.atomic import atomic_dir, write_json
+from attr2img.atomic import atomic_dir, write_json, write_npz
 from attr2img.errors import DatasetError
 
 SPLITS = ("train", "val", "test")
@@ -65,16 +64,6 @@ class Split:
         return h.hexdigest()
 
 
-def _write_npz(path: Path, arrays: dict) -> None:
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as zf:
-        for name, arr in arrays.items():
-            buf = io.BytesIO()
-            np.lib.format.write_array(buf, np.ascontiguousarray(arr), allow_pickle=False)
-            info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
-            info.external_attr = 0o644 << 16
-            zf.writestr(info, buf.getvalue())
-
-
 def dataset_checksum(split_sums: dict, attribute_names) -> str:
     h = hashlib.sha256()
     h.update(json.dumps(list(attribute_names)).encode())
@@ -106,7 +95,7 @@ def write_dataset(out: str | Path, splits: dict, attribute_names, attribute_kind
     }
     with atomic_dir(out) as tmp:
         for name in SPLITS:
-            _write_npz(tmp / f"{name}.npz", splits[name].arrays())
+            write_npz(tmp / f"{name}.npz", splits[name].arrays())
         write_json(tmp / "card.json", card)
     return card
 

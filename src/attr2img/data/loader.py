@@ -18,6 +18,7 @@ import torch
 from torch.nn import functional as F
 
 from attr2img.data.fmt import load_split, read_card
+from attr2img.images import to_model_space
 
 MODEL_SIZE = 64
 
@@ -33,13 +34,6 @@ def resize_u8(images_u8: torch.Tensor, masks_u8: torch.Tensor, size: int = MODEL
         imgs.append(x.round_().clamp_(0, 255).to(torch.uint8).permute(0, 2, 3, 1).contiguous())
         masks.append(((m[:, 0] >= 127.5).to(torch.uint8) * 255))
     return torch.cat(imgs), torch.cat(masks)
-
-
-def to_model_space(images_u8: torch.Tensor, masks_u8: torch.Tensor):
-    """uint8 NHWC images and NHW masks -> float NCHW in [-1, 1] (channels_last) and N1HW in {0, 1}."""
-    x = images_u8.permute(0, 3, 1, 2).float().div_(127.5).sub_(1.0)
-    m = (masks_u8 >= 128).float().unsqueeze(1)
-    return x.contiguous(memory_format=torch.channels_last), m.contiguous(memory_format=torch.channels_last)
 
 
 class ProcessedDataset(torch.utils.data.Dataset):

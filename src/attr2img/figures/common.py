@@ -1,15 +1,22 @@
-"""Shared figure plumbing: a headless backend and reproducible PNG output."""
+"""Shared figure plumbing: a headless backend, reproducible PNG output, image panels.
+
+Figures are drawn from fixed seeds; their bytes are the same on a rerun with the same
+machine and library versions (``pin_threads`` removes the dependence on the core count).
+"""
 
 from __future__ import annotations
 
 import textwrap
+from dataclasses import dataclass
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from attr2img.atomic import atomic_path  # noqa: E402
+from attr2img.images import to_display  # noqa: E402
 
 # Fixed DPI and no software/version metadata, so reruns give identical bytes.
 DPI = 100
@@ -30,3 +37,50 @@ def describe_attributes(values, names, kind: str, k: int = 3) -> list[str]:
         return [line for w in words for line in textwrap.wrap(w, 24, subsequent_indent="  ")]
     order = sorted(range(len(names)), key=lambda i: -float(values[i]))[:k]
     return [f"{names[i]} {float(values[i]):+.1f}" for i in order]
+
+
+def pin_threads() -> None:
+    """One CPU thread for the figures' network passes: the same bytes on any number of cores."""
+    import torch
+
+    torch.set_num_threads(1)
+
+
+def show(ax, image=None, title=None) -> None:
+    """One panel: a model-space CHW tensor or a uint8/float HWC array (or an empty frame)."""
+    if image is not None:
+        ax.imshow(image if isinstance(image, np.ndarray) else to_display(image), interpolation="nearest")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for s in ax.spines.values():
+        s.set_visible(image is not None)
+    if title:
+        ax.set_title(title, fontsize=7)
+
+
+def pick(n_total: int, k: int, seed: int) -> np.ndarray:
+    """``k`` sorted indices below ``n_total``, distinct unless the split holds fewer than ``k``."""
+    return np.sort(np.random.default_rng(seed).choice(n_total, size=k, replace=n_total < k))
+
+
+def add_figure_arguments(p, *models: str) -> None:
+    """The options every generation figure has: the dataset, its data, the models it draws, the PNG."""
+    p.add_argument("--dataset", required=True)
+    p.add_argument("--data", required=True, help="processed dataset directory")
+    for name in models:
+        p.add_argument(f"--{name}", required=True, help=f"trained {name} folder, e.g. models/synth-faces/{name}")
+    p.add_argument("--out", required=True, help="output PNG")
+
+
+@dataclass(frozen=True)
+class FiguresConfig:
+    """params.yaml ``figures``: the seed of Figures 3 to 5 and the overview's settings."""
+
+    seed: int
+    overview: "OverviewConfig"
+
+
+@dataclass(frozen=True)
+class OverviewConfig:
+    n_examples: int
+    seed: int

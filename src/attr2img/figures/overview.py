@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from attr2img.data.fmt import load_split, read_card
-from attr2img.figures.common import describe_attributes, plt, save_png
+from attr2img.config import from_mapping
+from attr2img.figures.common import FiguresConfig, describe_attributes, plt, save_png
 
 
-def run(data_dir, out, n_examples: int = 8, seed: int = 0) -> None:
+def draw(data_dir, out, n_examples: int = 8, seed: int = 0) -> None:
     card = read_card(data_dir)
     train = load_split(data_dir, "train")
     n = min(n_examples, len(train))
@@ -35,3 +36,14 @@ def run(data_dir, out, n_examples: int = 8, seed: int = 0) -> None:
                  f"{len(names)} {kind} attributes", fontsize=9)
     fig.subplots_adjust(left=0.04, right=0.99, top=0.9, bottom=0.01, wspace=0.08, hspace=0.12)
     save_png(fig, out)
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--data", required=True, help="processed dataset directory")
+    p.add_argument("--out", required=True, help="output PNG")
+
+
+def main(args, params: dict) -> None:
+    cfg = from_mapping(FiguresConfig, params["figures"]).overview
+    draw(args.data, args.out, n_examples=cfg.n_examples, seed=cfg.seed)
+    print(f"wrote {args.out}")

@@ -15,12 +15,15 @@ import numpy as np
 import torch
 
 from attr2img.atomic import atomic_dir
-from attr2img.device import resolve_device
+from attr2img.config import from_mapping
+from attr2img.device import add_device_argument, resolve_device
 from attr2img.errors import AttributeInputError
+from attr2img.images import to_model_space, to_uint8
+from attr2img.inference.config import EvaluationConfig
 from attr2img.inference.occluders import occlude, occluder_masks
 from attr2img.inference.posterior import InferenceConfig, infer
-from attr2img.inference.reconstruct import inference_config
 from attr2img.models.store import load_model
+from attr2img.train.config import TrainConfig
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".ppm", ".tif", ".tiff")
 
@@ -70,15 +73,14 @@ def _run(model_dir, images: np.ndarray, attributes, occluder: str | None, cfg: I
     if y.ndim != 2 or y.shape != (len(images), len(names)):
         raise AttributeInputError(f"attributes of shape {tuple(y.shape)}, expected ({len(images)}, {len(names)}): "
                                   f"one vector per image; attribute names: {', '.join(names)}")
-    x = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float().div(127.5).sub(1).to(dev)
+    x = to_model_space(torch.from_numpy(np.ascontiguousarray(images))).to(dev)
     observed = None
     if occluder is not None:
         occ = occluder_masks(occluder, len(x), x.shape[-1], seed).to(dev)
         x, observed = occlude(x, occ), 1 - occ
     res = infer(model, x, y.to(dev), cfg, observed=observed)
     out = res.reconstruction if observed is None else torch.where(observed.bool().expand_as(x), x, res.reconstruction)
-    imgs = ((out.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
-    return {"images": imgs, "z": res.z.cpu().numpy(), "energy": res.energy.cpu().numpy(),
+    return {"images": to_uint8(out), "z": res.z.cpu().numpy(), "energy": res.energy.cpu().numpy(),
             "evaluations": res.evaluations.cpu().numpy()}
 
 
@@ -93,15 +95,28 @@ def complete(model_dir, images, attributes, occluder: str, cfg: InferenceConfig 
     return _run(model_dir, images, attributes, occluder, cfg, device, seed)
 
 
-def run_cli(args, params: dict) -> None:
+def add_arguments(p, occluder: bool = False) -> None:
+    """The options of ``attr2img reconstruct`` (and, with ``occluder``, ``complete``)."""
+    p.add_argument("--model", required=True, help="trained generator folder")
+    p.add_argument("--images", required=True, nargs="+", help="image files or folders (64x64 RGB; others are resized)")
+    p.add_argument("--attributes", required=True,
+                   help="attribute vectors: a .npy (N, A) or text file with one vector per line, in image order")
+    if occluder:
+        p.add_argument("--occluder", required=True, help="eyes, mouth, face, right_half, block8 or block16")
+    p.add_argument("--out", required=True, help="output folder (one PNG per image, plus latents.npy)")
+    add_device_argument(p)
+
+
+def main(args, params: dict) -> None:
+    """Run ``reconstruct`` or ``complete`` (with ``args.occluder``) on the command line's images."""
     from skimage.io import imsave
 
     images, names = read_images(args.images)
     y = read_attributes(args.attributes)
-    cfg = inference_config(params["inference"])
-    occluder = getattr(args, "occluder", None)
-    out = _run(args.model, images, y, occluder, cfg, args.device or params["train"]["device"],
-               seed=params["inference"]["seed"])
+    p = from_mapping(EvaluationConfig, params["inference"])
+    cfg = from_mapping(InferenceConfig, vars(p), only_fields=True)
+    device = args.device or from_mapping(TrainConfig, params["train"]).device
+    out = _run(args.model, images, y, getattr(args, "occluder", None), cfg, device, seed=p.seed)
     with atomic_dir(args.out) as tmp:
         for name, img in zip(names, out["images"]):
             imsave(tmp / f"{name}.png", img, check_contrast=False)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from attr2img.data import synth_faces
+from attr2img.data.synth import faces as synth_faces
 
 FACE = ("eyes", "mouth", "face", "right_half")
 BIRD = ("block8", "block16")

@@ -37,10 +37,6 @@ class InferenceConfig:
     betas: tuple = (0.9, 0.999)
     eps: float = 1e-8
 
-    def __post_init__(self):
-        if self.init not in ("prior_mean", "recognition"):
-            raise ValueError(f"init must be 'prior_mean' or 'recognition', got {self.init!r}")
-
 
 @dataclass
 class InferenceResult:
@@ -63,19 +59,10 @@ def energy(model, z, x, y, observed, lam: float) -> torch.Tensor:
 
 @torch.no_grad()
 def initial_z(model, x, y, observed, init: str, mask=None) -> torch.Tensor:
-    n = len(x)
     if init == "prior_mean":
-        return torch.zeros(n, model.latent_dim, device=x.device)
+        return torch.zeros(len(x), model.latent_dim, device=x.device)
     x_in = x if observed is None else x * observed + (observed - 1)     # occluded pixels at 0 on [0, 1]
-    if hasattr(model, "post_fg"):            # disCVAE: needs a mask; use the model's own gate if none given
-        if mask is None:
-            layers = model.decode_layers(*torch.zeros(n, model.latent_dim, device=x.device).split(
-                [model.cfg.zf_dim, model.cfg.zb_dim], 1), y)
-            mask = (1 - layers["gate"].mean(1, keepdim=True) >= 0.5).float()
-        z_f, _, (mu_b, _) = model.encode(x_in, mask, y, sample=False)
-        return torch.cat([z_f, mu_b], 1)
-    mu, _ = model.encode(x_in, y)
-    return mu
+    return model.posterior_mean(x_in, y, mask)
 
 
 def infer(model, x: torch.Tensor, y: torch.Tensor, cfg: InferenceConfig, observed: torch.Tensor | None = None,

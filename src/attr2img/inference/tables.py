@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 
 from attr2img.atomic import atomic_path
+from attr2img.catalog import CONDITIONAL, GENERATORS
 
 # Paper Table 1 (VAE, CVAE, disCVAE), all +-0.1 (half +-0.2)
 PAPER_T1 = {
@@ -26,12 +27,11 @@ PAPER_T1 = {
 PAPER_T2 = {"NN": (0.8719, 21.88), "NNblur": (0.8291, 28.24), "cvae": (0.9054, 17.20), "discvae": (0.9057, 16.71),
             "regressor_on_test_images": (0.98, 14.51)}
 PAPER_FAMILY = {"synth-faces": "faces", "lfw": "faces", "synth-birds": "birds", "cub": "birds"}
-T1_MODELS = ("vae", "cvae", "discvae")
 ROW_NAMES = {"recon_full": "reconstruction, full image", "recon_fg": "reconstruction, foreground",
              "complete_eyes": "completion, eyes", "complete_mouth": "completion, mouth",
              "complete_face": "completion, face", "complete_right_half": "completion, right half",
              "complete_block8": "completion, 8x8 block", "complete_block16": "completion, 16x16 block"}
-T2_ROWS = ("NN", "NNblur", "cvae", "discvae", "regressor_on_test_images")
+T2_ROWS = ("NN", "NNblur", *CONDITIONAL, "regressor_on_test_images")
 T2_NAMES = {"NN": "NN", "NNblur": "NNblur", "cvae": "CVAE", "discvae": "disCVAE",
             "regressor_on_test_images": "regressor on real test images (reference)"}
 
@@ -40,7 +40,7 @@ def _cell(m: dict) -> str:
     return f"{m['mean']:.2f} ± {m['sem']:.2f}"
 
 
-def table1(metrics_dir: Path, datasets, models=T1_MODELS) -> tuple[str, list[list]]:
+def table1(metrics_dir: Path, datasets, models=GENERATORS) -> tuple[str, list[list]]:
     md = [f"# Table 1: reconstruction and completion error\n",
           "Per-pixel MSE with pixels on [0, 1], ×10³, mean ± standard error over the test images "
           "(lower is better). Paper values: Yan et al. 2016, Table 1 (LFW for faces, CUB for birds; "
@@ -57,12 +57,12 @@ def table1(metrics_dir: Path, datasets, models=T1_MODELS) -> tuple[str, list[lis
         md.append("|---" * (len(models) + 2) + "|")
         for t in tasks:
             paper = PAPER_T1.get(family, {}).get(t)
-            paper_txt = " / ".join(str(paper[T1_MODELS.index(m)]) for m in models) if paper else "—"
+            paper_txt = " / ".join(str(paper[GENERATORS.index(m)]) for m in models) if paper else "—"
             md.append(f"| {ROW_NAMES.get(t, t)} | " + " | ".join(_cell(per_model[m][t]) for m in models)
                       + f" | {paper_txt} |")
             for m in models:
                 rows.append([d, t, m, per_model[m][t]["mean"], per_model[m][t]["sem"], n,
-                             paper[T1_MODELS.index(m)] if paper else ""])
+                             paper[GENERATORS.index(m)] if paper else ""])
     return "\n".join(md) + "\n", rows
 
 
@@ -100,11 +100,22 @@ def _csv(rows) -> str:
     return buf.getvalue()
 
 
-def run(table1_dir, table2_dir, out_dir, params: dict) -> None:
+def write_tables(table1_dir, table2_dir, out_dir, datasets) -> None:
     out = Path(out_dir)
-    md1, rows1 = table1(Path(table1_dir), params["datasets"])
-    md2, rows2 = table2(Path(table2_dir), params["datasets"])
+    md1, rows1 = table1(Path(table1_dir), datasets)
+    md2, rows2 = table2(Path(table2_dir), datasets)
     _write(out / "table1.md", md1)
     _write(out / "table1.csv", _csv(rows1))
     _write(out / "table2.md", md2)
     _write(out / "table2.csv", _csv(rows2))
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--table1", required=True, help="directory of Table 1 metrics (<dataset>/<model>.json)")
+    p.add_argument("--table2", required=True, help="directory of Table 2 metrics (<dataset>.json)")
+    p.add_argument("--out", required=True, help="output directory for table1/2 .md and .csv")
+
+
+def main(args, params: dict) -> None:
+    write_tables(args.table1, args.table2, args.out, params["datasets"])
+    print(f"wrote {args.out}/table1.md, table1.csv, table2.md, table2.csv")

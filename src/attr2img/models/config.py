@@ -1,8 +1,23 @@
-"""The typed configuration paired with every model (one dataclass, saved in the model card)."""
+"""The typed configuration paired with every model (one frozen dataclass, saved in the model card).
+
+Its fields are params.yaml's ``model`` keys, spelt as there (``latent`` is the dataset's entry
+of ``model.latent``), plus what the dataset decides: the model name, the attribute count and
+kind, and the image size.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, field
+
+from attr2img.catalog import MODELS
+from attr2img.config import from_mapping, to_mapping
+
+
+@dataclass(frozen=True)
+class Latent:
+    z: int = 256                     # VAE and CVAE latent size
+    z_fg: int = 192                  # disCVAE foreground latent size
+    z_bg: int = 64                   # disCVAE background latent size
 
 
 @dataclass(frozen=True)
@@ -18,23 +33,17 @@ class ModelConfig:
     attribute_kind: str = "continuous"   # continuous | binary (the regressor's loss)
     image_size: int = 64
     width: float = 1.0
-    z_dim: int = 256                 # VAE and CVAE latent size
-    zf_dim: int = 192                # disCVAE foreground latent size
-    zb_dim: int = 64                 # disCVAE background latent size
     dropout: float = 0.5             # on the encoders' image stream only
     recon_loss: str = "smoothl1"     # smoothl1 (authors' code) | l2 (paper's text)
     kl_weight: float = 1.0
     gate_weight: float = 0.3         # lambda_g
+    latent: Latent = field(default_factory=Latent)
 
     def __post_init__(self):
-        from attr2img.models import MODELS
-
+        # what params.yaml's schema cannot check: the name and size come from the stage and
+        # the dataset, and a model card may have been edited by hand
         if self.model not in MODELS:
             raise ValueError(f"unknown model {self.model!r}; choose one of {', '.join(MODELS)}")
-        if self.recon_loss not in ("smoothl1", "l2"):
-            raise ValueError(f"recon_loss must be 'smoothl1' or 'l2', got {self.recon_loss!r}")
-        if self.attribute_kind not in ("continuous", "binary"):
-            raise ValueError(f"attribute_kind must be 'continuous' or 'binary', got {self.attribute_kind!r}")
         if self.image_size != 64:
             raise ValueError(f"the paper's networks are built for 64x64 images, got {self.image_size}")
 
@@ -47,12 +56,16 @@ class ModelConfig:
         return max(4, int(round(c * self.width)))
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return to_mapping(self)
 
     @classmethod
     def from_dict(cls, d: dict) -> "ModelConfig":
-        known = {f.name for f in fields(cls)}
-        unknown = set(d) - known
-        if unknown:
-            raise ValueError(f"unknown model config keys {sorted(unknown)}")
-        return cls(**d)
+        return from_mapping(cls, d)
+
+    @classmethod
+    def from_params(cls, section: dict, *, model: str, dataset: str, n_attributes: int, attribute_kind: str,
+                    image_size: int) -> "ModelConfig":
+        """params.yaml's ``model`` section for ``dataset``, with what the dataset decides."""
+        keys = {k: v for k, v in section.items() if k != "latent"}
+        return from_mapping(cls, keys, latent=section["latent"][dataset], model=model, n_attributes=n_attributes,
+                            attribute_kind=attribute_kind, image_size=image_size)

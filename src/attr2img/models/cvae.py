@@ -24,7 +24,7 @@ class CVAE(nn.Module):
     def __init__(self, cfg: ModelConfig):
         super().__init__()
         self.cfg = cfg
-        ch, z, a = cfg.ch, cfg.z_dim, cfg.n_attributes
+        ch, z, a = cfg.ch, cfg.latent.z, cfg.n_attributes
         self.latent_dim = z
         # recognition model q(z | x, y)
         self.enc_image = ImageEncoder((ch(64), ch(128), ch(256), ch(256), ch(1024), ch(1024)), cfg.dropout)
@@ -38,6 +38,11 @@ class CVAE(nn.Module):
     def encode(self, x: torch.Tensor, y: torch.Tensor):
         h_y = self.enc_attr(y) if self.cfg.conditional else None
         return self.posterior(self.enc_image(x), h_y)
+
+    @torch.no_grad()
+    def posterior_mean(self, x: torch.Tensor, y: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        """The recognition model's mean of z for images ``x`` (the mask is not used)."""
+        return self.encode(x, y)[0]
 
     def decode(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """Mean image mu(z, y) in [-1, 1]."""

@@ -60,7 +60,7 @@ class DisCVAE(nn.Module):
     def __init__(self, cfg: ModelConfig):
         super().__init__()
         self.cfg = cfg
-        ch, zf, zb, a = cfg.ch, cfg.zf_dim, cfg.zb_dim, cfg.n_attributes
+        ch, zf, zb, a = cfg.ch, cfg.latent.z_fg, cfg.latent.z_bg, cfg.n_attributes
         self.latent_dim = zf + zb          # z = [z_F, z_B] for posterior inference
         # recognition: foreground q(z_F | x_F, y)
         self.enc_fg = ImageEncoder((ch(64), ch(128), ch(256), ch(256), ch(1024), ch(1024)), cfg.dropout)
@@ -86,6 +86,20 @@ class DisCVAE(nn.Module):
         mu_b, lv_b = self.post_bg(h_b, None)
         return z_f, (mu_f, lv_f), (mu_b, lv_b)
 
+    @torch.no_grad()
+    def posterior_mean(self, x: torch.Tensor, y: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        """[mean of z_F, mean of z_B] for images ``x``. The foreground encoder sees ``x * mask``;
+        without a mask, the model's own gate at z = 0 says where the foreground is."""
+        if mask is None:
+            gate = self.decode_layers(*self.split(torch.zeros(len(x), self.latent_dim, device=x.device)), y)["gate"]
+            mask = (1 - gate.mean(1, keepdim=True) >= 0.5).float()
+        z_f, _, (mu_b, _) = self.encode(x, mask, y, sample=False)
+        return torch.cat([z_f, mu_b], 1)
+
+    def split(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """z = [z_F, z_B] -> (z_F, z_B)."""
+        return z[:, :self.cfg.latent.z_fg], z[:, self.cfg.latent.z_fg:]
+
     # -- generation --------------------------------------------------------------------------
     def decode_layers(self, z_f: torch.Tensor, z_b: torch.Tensor, y: torch.Tensor) -> dict:
         """Every layer: foreground x_F, gate g (in [0, 1]), background x_B, composite x, all
@@ -98,8 +112,7 @@ class DisCVAE(nn.Module):
         return {"x": x, "x_fg": x_f, "gate": g, "x_bg": x_b, "gate_logits": gate_logits}
 
     def decode(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        zf = self.cfg.zf_dim
-        return self.decode_layers(z[:, :zf], z[:, zf:], y)["x"]
+        return self.decode_layers(*self.split(z), y)["x"]
 
     # -- training ----------------------------------------------------------------------------
     def loss(self, x: torch.Tensor, m: torch.Tensor, y: torch.Tensor):
@@ -123,8 +136,7 @@ class DisCVAE(nn.Module):
         """``n`` samples per attribute vector from the prior; ``layers=True`` returns every layer."""
         y = y.repeat_interleave(n, dim=0)
         z = torch.randn(len(y), self.latent_dim, generator=generator, device="cpu").to(y.device)
-        zf = self.cfg.zf_dim
-        out = self.decode_layers(z[:, :zf], z[:, zf:], y)
+        out = self.decode_layers(*self.split(z), y)
         return out if layers else out["x"]
 
 

@@ -1,72 +1,39 @@
 """Stage ``train``: fit one model on one processed dataset.
 
 Adam (lr, betas 0.9/0.999, eps 1e-8, coupled L2 weight decay), batches of ``batch_size``,
-augmentation on the device, each step a CUDA graph on CUDA (``train.step``), a validation loss every epoch, and a DVC plots file with one row
-per epoch. Checkpoints (model, optimizer, epoch, step and every RNG state) go to
-``checkpoint_dir`` every ``checkpoint_every`` epochs; rerunning a killed stage resumes from
-the last one, and on the CPU a resumed run ends with weights bit-identical to an
-uninterrupted one. A checkpoint whose fingerprint (configs, dataset checksum) differs is
-ignored. The final weights and the model card are written atomically; the checkpoint is
-removed once they are.
+augmentation on the device, each step a CUDA graph on CUDA (``train.step``), a validation
+loss every epoch, and a DVC plots file with one row per epoch. Every ``checkpoint_every``
+epochs the state goes to a :class:`~attr2img.train.checkpoint.Checkpoint`; rerunning a
+killed stage resumes from it, and on the CPU a resumed run ends with weights bit-identical to
+an uninterrupted one. The weights and the model card (deterministic: no times, hosts or
+revisions) are written atomically, the checkpoint is removed, and the run record (seconds,
+device, git revision, host) goes beside the outputs.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import pickle
-import subprocess
 import time
 from pathlib import Path
+from typing import Callable, Sequence
 
 import torch
 from tqdm import tqdm
 
-import attr2img
 from attr2img.atomic import atomic_path
+from attr2img.catalog import MODELS
+from attr2img.config import from_mapping, to_mapping
 from attr2img.data.loader import MODEL_SIZE, ProcessedDataset
-from attr2img.device import autocast, configure_threads, resolve_device
-from attr2img.errors import ModelError
+from attr2img.device import add_device_argument, autocast, configure_threads, resolve_device
 from attr2img.models import build_model
 from attr2img.models.config import ModelConfig
-from attr2img.models.store import save_model
+from attr2img.models.store import model_card, save_model, write_run_record
 from attr2img.train import distributed
 from attr2img.train.augment import AugmentConfig
+from attr2img.train.checkpoint import Checkpoint, fingerprint, rng_state, set_rng_state
+from attr2img.train.config import TrainConfig
 from attr2img.train.step import TrainStep, make_optimizer
 
-
-def model_config(model: str, dataset: str, params: dict, card: dict) -> ModelConfig:
-    """The ModelConfig for ``model`` on ``dataset`` from params.yaml and the dataset card."""
-    p, latent = params["model"], params["model"]["latent"][dataset]
-    return ModelConfig(model=model, n_attributes=len(card["attribute_names"]),
-                       attribute_kind=card["attribute_kind"], image_size=MODEL_SIZE,
-                       width=p["width"], z_dim=latent["z"], zf_dim=latent["z_fg"], zb_dim=latent["z_bg"],
-                       dropout=p["dropout"], recon_loss=p["recon_loss"], kl_weight=p["kl_weight"],
-                       gate_weight=p["gate_weight"])
-
-
-def git_revision() -> str:
-    try:
-        rev = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True, check=True).stdout.strip()
-        return rev + ("-dirty" if dirty else "")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-
-
-def _rng_state(gen: torch.Generator, device: torch.device) -> dict:
-    state = {"generator": gen.get_state(), "torch": torch.get_rng_state()}
-    if device.type == "cuda":
-        state["cuda"] = torch.cuda.get_rng_state(device)
-    return state
-
-
-def _set_rng_state(state: dict, gen: torch.Generator, device: torch.device) -> None:
-    gen.set_state(state["generator"])
-    torch.set_rng_state(state["torch"])
-    if device.type == "cuda" and "cuda" in state:
-        torch.cuda.set_rng_state(state["cuda"], device)
+EpochCallback = Callable[[int, dict], None]     # (epochs done, that epoch's log row), after its checkpoint
 
 
 def _write_log(path: Path, rows: list[dict]) -> None:
@@ -94,56 +61,52 @@ def evaluate(model, data: ProcessedDataset, batch_size: int, device, seed: int) 
 
 
 def train(model_name: str, data_dir, out, params: dict, dataset: str, log_path, checkpoint_dir,
-          device_pref: str | None = None, _stop_after_epoch: int | None = None) -> dict:
-    """Train and write ``out`` (weights + card) and ``log_path``; returns the model card."""
-    tp = params["train"]
+          device_pref: str | None = None, run_record=None, callbacks: Sequence[EpochCallback] = ()) -> dict:
+    """Train and write ``out`` (weights + card), ``log_path`` and ``run_record``; returns the card."""
+    # -- the run: processes, device, data, configs ----------------------------------------------
+    tc = from_mapping(TrainConfig, params["train"])
     ranks = distributed.from_env()                     # several processes under torchrun
-    distributed.check_batch(ranks, tp["batch_size"])
-    device = distributed.setup(ranks, resolve_device(device_pref or tp["device"]))
-    configure_threads(tp["threads"])
-    train_set = ProcessedDataset(data_dir, "train")
-    val_set = ProcessedDataset(data_dir, "val")
-    cfg = model_config(model_name, dataset, params, train_set.card)
-    aug = AugmentConfig(**tp["augment"][dataset])
-    epochs = int(tp["epochs"][dataset][model_name])
-    fingerprint = hashlib.sha256(json.dumps(
-        [cfg.to_dict(), tp, train_set.card["checksum"], torch.__version__], sort_keys=True, default=str).encode()
-    ).hexdigest()
+    distributed.check_batch(ranks, tc.batch_size)
+    device = distributed.setup(ranks, resolve_device(device_pref or tc.device))
+    configure_threads(tc.threads)
+    train_set, val_set = ProcessedDataset(data_dir, "train"), ProcessedDataset(data_dir, "val")
+    cfg = ModelConfig.from_params(params["model"], model=model_name, dataset=dataset,
+                                  n_attributes=len(train_set.attribute_names),
+                                  attribute_kind=train_set.attribute_kind, image_size=MODEL_SIZE)
+    aug = from_mapping(AugmentConfig, tc.augment[dataset])
+    epochs = int(tc.epochs[dataset][model_name])
+    ckpt = Checkpoint(checkpoint_dir, fingerprint(cfg.to_dict(), to_mapping(tc), train_set.card["checksum"],
+                                                  torch.__version__))
 
-    torch.manual_seed(tp["seed"])
-    gen = torch.Generator().manual_seed(tp["seed"])       # shared by all ranks: shuffle, augmentation
+    # -- model, optimizer, random streams ------------------------------------------------------
+    torch.manual_seed(tc.seed)
+    gen = torch.Generator().manual_seed(tc.seed)       # shared by all ranks: shuffle, augmentation
     model = build_model(cfg).to(device).to(memory_format=torch.channels_last)
-    loss_fn = distributed.wrap(model, ranks, device)      # DDP broadcasts rank 0's initial weights
-    torch.manual_seed(tp["seed"] + ranks.rank)            # dropout and noise: one stream per rank
-    opt = make_optimizer(model.parameters(), tp["lr"], tp["weight_decay"], device)
+    loss_fn = distributed.wrap(model, ranks, device)   # DDP broadcasts rank 0's initial weights
+    torch.manual_seed(tc.seed + ranks.rank)            # dropout and noise: one stream per rank
+    opt = make_optimizer(model.parameters(), tc.lr, tc.weight_decay, device)
     start_epoch, step, rows, elapsed = 0, 0, [], 0.0
 
-    ckpt_path = Path(checkpoint_dir) / "last.pt"
-    if ckpt_path.exists():
-        try:
-            ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=True)   # no arbitrary unpickling
-        except pickle.UnpicklingError as exc:
-            raise ModelError(f"refusing to load {ckpt_path}: it holds objects other than tensors and plain "
-                             f"values ({str(exc).splitlines()[0]}); delete it to train from scratch") from None
-        if ckpt.get("fingerprint") == fingerprint:
-            model.load_state_dict(ckpt["model"])
-            opt.load_state_dict(ckpt["optimizer"])
-            start_epoch, step, rows, elapsed = ckpt["epoch"], ckpt["step"], ckpt["log"], ckpt["elapsed"]
-            rngs = ckpt["rng"]
-            _set_rng_state(rngs[ranks.rank] if len(rngs) == ranks.world else rngs[0], gen, device)
-            tqdm.write(f"resuming {model_name} on {dataset} from {ckpt_path} (epoch {start_epoch}/{epochs})")
-        else:
-            tqdm.write(f"ignoring {ckpt_path}: it belongs to other parameters or data")
+    # -- resume --------------------------------------------------------------------------------
+    state = ckpt.load()
+    if state is not None:
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        start_epoch, step, rows, elapsed = state["epoch"], state["step"], state["log"], state["elapsed"]
+        rngs = state["rng"]
+        set_rng_state(rngs[ranks.rank] if len(rngs) == ranks.world else rngs[0], gen, device)
+        tqdm.write(f"resuming {model_name} on {dataset} from {ckpt.path} (epoch {start_epoch}/{epochs})")
 
+    # -- the epochs ----------------------------------------------------------------------------
     # (a CUDA graph does not capture DDP's gradient all-reduce: distributed steps run eagerly)
     train_step = TrainStep(model, opt, aug, device, loss_fn=loss_fn, shard=(ranks.rank, ranks.world),
-                           cuda_graph=tp["cuda_graph"] and not ranks.enabled)
+                           cuda_graph=tc.cuda_graph and not ranks.enabled)
     t0 = time.perf_counter() - elapsed
-    steps_per_epoch = len(train_set) // tp["batch_size"]
+    steps_per_epoch = len(train_set) // tc.batch_size
     for epoch in range(start_epoch, epochs):
         model.train()
         sums = {}
-        bar = tqdm(train_set.batches(tp["batch_size"], shuffle=True, generator=gen, device=device, drop_last=True,
+        bar = tqdm(train_set.batches(tc.batch_size, shuffle=True, generator=gen, device=device, drop_last=True,
                                      shard=(ranks.rank, ranks.world)),
                    total=steps_per_epoch, desc=f"{dataset}/{model_name} epoch {epoch + 1}/{epochs}",
                    leave=False, disable=None if ranks.main else True)
@@ -158,34 +121,48 @@ def train(model_name: str, data_dir, out, params: dict, dataset: str, log_path, 
         row = {"epoch": epoch + 1, "step": step}
         row.update({f"train_{k}": float(v) / max(1, steps_per_epoch) for k, v in sums.items()})
         if ranks.main:
-            val = evaluate(model, val_set, tp["batch_size"], device, seed=tp["seed"])
-            row.update({f"val_{k}": v for k, v in val.items()})
+            row.update({f"val_{k}": v for k, v in evaluate(model, val_set, tc.batch_size, device, tc.seed).items()})
             _write_log(Path(log_path), rows + [row])
             tqdm.write(f"{dataset}/{model_name} epoch {epoch + 1}/{epochs}: train loss {row['train_loss']:.4g}, "
                        f"val loss {row['val_loss']:.4g}")
         rows.append(row)
-        rngs = distributed.gather(_rng_state(gen, device), ranks)
-        if (epoch + 1) % tp["checkpoint_every"] == 0 and epoch + 1 < epochs and ranks.main:
-            ckpt_path.parent.mkdir(parents=True, exist_ok=True)
-            with atomic_path(ckpt_path) as tmp:
-                torch.save({"fingerprint": fingerprint, "model": model.state_dict(), "optimizer": opt.state_dict(),
-                            "epoch": epoch + 1, "step": step, "log": rows, "rng": rngs,
-                            "elapsed": time.perf_counter() - t0}, tmp)
+        rngs = distributed.gather(rng_state(gen, device), ranks)
+        if (epoch + 1) % tc.checkpoint_every == 0 and epoch + 1 < epochs and ranks.main:
+            ckpt.save(model=model.state_dict(), optimizer=opt.state_dict(), epoch=epoch + 1, step=step, log=rows,
+                      rng=rngs, elapsed=time.perf_counter() - t0)
         distributed.barrier(ranks)
-        if _stop_after_epoch is not None and epoch + 1 == _stop_after_epoch:
-            raise KeyboardInterrupt(f"stopped after epoch {epoch + 1} (test hook)")
+        for callback in callbacks:
+            callback(epoch + 1, row)
 
-    card = {
-        "model": model_name, "dataset": dataset, "attribute_names": train_set.attribute_names,
-        "dataset_checksum": train_set.card["checksum"], "train_params": tp, "epochs": epochs, "steps": step,
-        "final": rows[-1] if rows else {}, "device": str(device), "processes": ranks.world,
-        "seconds": round(time.perf_counter() - t0, 1),
-        "git_revision": git_revision(), "attr2img": attr2img.__version__, "torch": torch.__version__,
-        "parameters": sum(p.numel() for p in model.parameters()),
-    }
+    # -- outputs -------------------------------------------------------------------------------
+    card = model_card(model, dataset=dataset, data_card=train_set.card, train_params=to_mapping(tc),
+                      epochs=epochs, steps=step, final=rows[-1] if rows else {}, processes=ranks.world)
     if ranks.main:
         save_model(out, model, card)
-        ckpt_path.unlink(missing_ok=True)
+        if run_record is not None:
+            write_run_record(run_record, seconds=time.perf_counter() - t0, device=device)
+        ckpt.remove()
     distributed.barrier(ranks)
     distributed.teardown(ranks)
     return card
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--dataset", required=True, help="dataset name (selects its params)")
+    p.add_argument("--model", required=True, choices=MODELS)
+    p.add_argument("--data", required=True, help="processed dataset directory")
+    p.add_argument("--out", required=True, help="output model directory (model.safetensors + card.json)")
+    p.add_argument("--log", required=True, help="training curve file (TSV, a DVC plot)")
+    p.add_argument("--checkpoints", required=True, help="checkpoint directory (kept until training ends)")
+    p.add_argument("--run-record", help="where to write the run record (seconds, device, git revision, host), "
+                                        "e.g. results/runs/synth-faces/cvae.json")
+    add_device_argument(p)
+
+
+def main(args, params: dict) -> None:
+    t0 = time.perf_counter()
+    card = train(args.model, args.data, args.out, params, args.dataset, args.log, args.checkpoints,
+                 device_pref=args.device, run_record=args.run_record)
+    if distributed.from_env().main:                    # under torchrun, rank 0 speaks for all
+        print(f"{args.dataset}/{args.model}: wrote {args.out} ({card['steps']} steps in "
+              f"{time.perf_counter() - t0:.1f} s; val loss {card['final'].get('val_loss', float('nan')):.4g})")

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from attr2img.data import backgrounds
-from attr2img.data.raster import ellipse, frame, grid, over, soft
+from attr2img.data.synth import backgrounds
+from attr2img.data.synth.raster import ellipse, frame, grid, over, soft
 
 NAME = "synth-birds"
 SIZE = 64

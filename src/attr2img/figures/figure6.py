@@ -10,9 +10,11 @@ from pathlib import Path
 
 import numpy as np
 
+from attr2img.config import from_mapping
 from attr2img.data.fmt import load_split
 from attr2img.errors import ArtifactError
-from attr2img.figures.common import plt, save_png
+from attr2img.figures.common import plt, save_png, show
+from attr2img.inference.config import EvaluationConfig
 
 ROWS = (("VAE", "vae"), ("CVAE", "cvae"), ("disCVAE", "discvae"))
 TASK_NAMES = {"recon": "reconstruction", "eyes": "completion: eyes", "mouth": "completion: mouth",
@@ -28,7 +30,7 @@ def _load(path: Path) -> dict:
         return {k: z[k] for k in z.files}
 
 
-def run(data_dir, examples_dir, out, tasks: list[str]) -> None:
+def draw(data_dir, examples_dir, out, tasks: list[str]) -> None:
     examples = {key: _load(Path(examples_dir) / f"{key}.npz") for _, key in ROWS}
     ids = examples["cvae"]["ids"]
     test = load_split(data_dir, "test")
@@ -43,13 +45,23 @@ def run(data_dir, examples_dir, out, tasks: list[str]) -> None:
         for k, (label, imgs) in enumerate(rows):
             r = t * 5 + k
             for c in range(n):
-                ax = axes[r, c]
-                ax.imshow(imgs[c], interpolation="nearest")
-                ax.set_xticks([])
-                ax.set_yticks([])
+                show(axes[r, c], imgs[c])
             axes[r, 0].set_ylabel(label, fontsize=6)
         axes[t * 5, 0].set_title(TASK_NAMES.get(task, task), fontsize=8, loc="left", pad=3)
     fig.suptitle(f"Figure 6: reconstruction and completion by posterior inference ({Path(data_dir).name})", fontsize=9)
     fig.tight_layout()
     save_png(fig, out)
     return axes.shape
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--dataset", required=True, help="dataset name (selects its occluders)")
+    p.add_argument("--data", required=True, help="processed dataset directory")
+    p.add_argument("--examples", required=True, help="folder of evaluate-recon examples (<model>.npz)")
+    p.add_argument("--out", required=True, help="output PNG")
+
+
+def main(args, params: dict) -> None:
+    occluders = from_mapping(EvaluationConfig, params["inference"]).occluders[args.dataset]
+    draw(args.data, args.examples, args.out, ["recon", *occluders])
+    print(f"wrote {args.out}")

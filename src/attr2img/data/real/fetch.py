@@ -331,3 +331,39 @@ def fetch_dataset(dataset: str, out, policy: Policy | None = None, sources: dict
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / "fetched.json", record)
     return record
+
+
+# -- the fetch stage's command line --------------------------------------------------------------
+PARAMS = False      # the sources are fixed by the dataset; nothing in params.yaml changes a fetch
+
+
+def add_arguments(p) -> None:
+    p.description = ("download, verify and extract every file of a dataset (the DAG stage) or of one source; "
+                     "a file put by hand where the error message says is verified and used")
+    what = p.add_mutually_exclusive_group()
+    what.add_argument("--dataset", help="synth-faces, synth-birds (nothing to fetch), lfw or cub: every source "
+                                        "it needs, each into OUT/<source>/, recorded in OUT/fetched.json")
+    what.add_argument("--source", help="one source: " + ", ".join(SOURCES))
+    p.add_argument("--out", help="target folder, e.g. resources/lfw")
+    p.add_argument("--list", action="store_true", help="list every source with its files, checksums and URLs")
+    p.add_argument("--attempts", type=int, default=3, help="tries per URL before the next one (default 3)")
+    p.add_argument("--timeout", type=float, default=60.0, help="socket timeout in seconds (default 60)")
+
+
+def main(args, params=None) -> None:
+    if args.list:
+        for src in SOURCES.values():
+            print(f"{src.name}: {src.note}")
+            for rf in src.files:
+                print(f"  {rf.name}  {rf.checksum_text()}\n    " + "\n    ".join(rf.urls))
+        return
+    if not args.out or not (args.source or args.dataset):
+        raise FetchError("fetch needs --dataset (or --source) and --out, or --list")
+    policy = Policy(attempts=args.attempts, timeout=args.timeout)
+    if args.dataset:
+        rec = fetch_dataset(args.dataset, args.out, policy)
+        missing = f"; missing, with a fallback: {', '.join(rec['missing'])}" if rec["missing"] else ""
+        print(f"{args.dataset}: {len(rec['sources'])} source(s) verified in {args.out}{missing}")
+        return
+    card = run(args.source, args.out, policy)
+    print(f"{args.source}: {len(card['files'])} file(s) verified in {args.out}")

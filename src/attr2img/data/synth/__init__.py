@@ -7,11 +7,23 @@ does not depend on chunking), ``attributes(rng, factors)`` and ``render(factors)
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from attr2img.data import synth_birds, synth_faces
+from attr2img.data.synth import birds, faces
 
-GENERATORS = {m.NAME: m for m in (synth_faces, synth_birds)}
+DATASETS = {m.NAME: m for m in (faces, birds)}
+
+
+@dataclass(frozen=True)
+class SynthConfig:
+    """params.yaml ``data.<synthetic dataset>``: the rendering seed and the split sizes."""
+
+    seed: int
+    n_train: int
+    n_val: int
+    n_test: int
 
 
 def generate(name: str, n: int, seed: int, chunk: int = 64) -> dict:
@@ -20,7 +32,7 @@ def generate(name: str, n: int, seed: int, chunk: int = 64) -> dict:
     Returns uint8 images (n, H, W, 3), uint8 masks (n, H, W) with 255 = foreground, and
     float32 attributes (n, A).
     """
-    gen = GENERATORS[name]
+    gen = DATASETS[name]
     rng = np.random.default_rng(seed)
     factors = {k: v.astype(np.float32) if v.dtype.kind == "f" else v
                for k, v in gen.sample_factors(rng, n).items()}  # float32 keeps rendering fast

@@ -17,9 +17,14 @@ import torch
 from torch.nn import functional as F
 
 from attr2img.atomic import write_json
-from attr2img.data.loader import ProcessedDataset, to_model_space
-from attr2img.device import configure_threads, resolve_device
+from attr2img.catalog import CONDITIONAL
+from attr2img.config import from_mapping
+from attr2img.data.loader import ProcessedDataset
+from attr2img.device import add_device_argument, configure_threads, resolve_device
+from attr2img.images import to_model_space
+from attr2img.inference.config import Table2Config
 from attr2img.models.store import load_model
+from attr2img.train.config import TrainConfig
 from attr2img.ops import box_filter
 
 
@@ -45,14 +50,13 @@ def predict(regressor, x: torch.Tensor, batch: int = 256) -> torch.Tensor:
                       for i in range(0, len(x), batch)])
 
 
-def run(model_dirs: dict, data_dir, params: dict, out_metrics, device_pref=None) -> dict:
+def evaluate(model_dirs: dict, data_dir, p: Table2Config, out_metrics, device: str = "auto", threads: int = 0) -> dict:
     """``model_dirs``: {"regressor": dir, "cvae": dir, "discvae": dir, ...}; the generators are
     every entry except the regressor."""
-    p = params["table2"]
-    device = resolve_device(device_pref or params["train"]["device"])
-    configure_threads(params["train"]["threads"])
+    device = resolve_device(device)
+    configure_threads(threads)
     regressor, _ = load_model(model_dirs["regressor"], device)
-    test = ProcessedDataset(data_dir, "test").head(p["n_test"])
+    test = ProcessedDataset(data_dir, "test").head(p.n_test)
     y = test.attributes.to(device)
     results = {}
 
@@ -68,22 +72,41 @@ def run(model_dirs: dict, data_dir, params: dict, out_metrics, device_pref=None)
         pr = predict(regressor, images)
         results[name] = summary(cosine(pr, y), mse(pr, y))
 
-    gen = torch.Generator().manual_seed(p["seed"])
+    gen = torch.Generator().manual_seed(p.seed)
     for name, folder in model_dirs.items():
         if name == "regressor":
             continue
         model, _ = load_model(folder, device)
         best_cos, best_mse = [], []
-        for i in range(0, len(y), p["batch_size"]):
-            yb = y[i:i + p["batch_size"]]
-            samples = model.generate(yb, n=p["n_samples"], generator=gen).float().clamp(-1, 1)
-            pr = predict(regressor, samples).view(len(yb), p["n_samples"], -1)
+        for i in range(0, len(y), p.batch_size):
+            yb = y[i:i + p.batch_size]
+            samples = model.generate(yb, n=p.n_samples, generator=gen).float().clamp(-1, 1)
+            pr = predict(regressor, samples).view(len(yb), p.n_samples, -1)
             c = cosine(pr, yb[:, None, :])
             best = c.argmax(1)
             best_cos.append(c.gather(1, best[:, None])[:, 0])
             best_mse.append(mse(pr, yb[:, None, :]).gather(1, best[:, None])[:, 0])
         results[name] = summary(torch.cat(best_cos).cpu(), torch.cat(best_mse).cpu())
     results["n_test"] = len(y)
-    results["n_samples"] = p["n_samples"]
+    results["n_samples"] = p.n_samples
     write_json(out_metrics, results)
     return results
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--dataset", required=True)
+    p.add_argument("--data", required=True, help="processed dataset directory")
+    p.add_argument("--regressor", required=True, help="trained attribute regressor")
+    for name in CONDITIONAL:
+        p.add_argument(f"--{name}", required=True, help=f"trained {name}")
+    p.add_argument("--metrics", required=True, help="output metrics JSON")
+    add_device_argument(p)
+
+
+def main(args, params: dict) -> None:
+    dirs = {name: getattr(args, name) for name in ("regressor", *CONDITIONAL)}
+    train = from_mapping(TrainConfig, params["train"])
+    r = evaluate(dirs, args.data, from_mapping(Table2Config, params["table2"]), args.metrics,
+                 device=args.device or train.device, threads=train.threads)
+    print(f"wrote {args.metrics}: " + ", ".join(f"{k} cos {v['cosine']['mean']:.3f}" for k, v in r.items()
+                                                if isinstance(v, dict)))

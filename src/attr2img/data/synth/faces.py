@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from attr2img.data import backgrounds
-from attr2img.data.raster import band, ellipse, frame, grid, over
+from attr2img.data.synth import backgrounds
+from attr2img.data.synth.raster import band, ellipse, frame, grid, over
 
 NAME = "synth-faces"
 SIZE = 64

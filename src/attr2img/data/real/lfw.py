@@ -16,7 +16,7 @@ had, the View 1 lists ``peopleDevTrain.txt`` / ``peopleDevTest.txt``.
   deterministic identity split of the same proportions (4,038 : 1,711 people) by the SHA-256
   of each name, recorded in the card. Validation: the last 10 % of the train images (at least one).
 - **Masks** (hair and skin = foreground): with the LFW Part Labels, a small segmentation
-  network trained on them (:mod:`attr2img.data.partlabels`; its IoU on the Part Labels test
+  network trained on them (:mod:`attr2img.data.real.partlabels`; its IoU on the Part Labels test
   list goes into the card). Without them, download-free: a random walker on the aligned
   colour image, seeded with the template's inner face as foreground and the image border as
   background (``template_mask_seeds``), which recovers synth-faces' true masks with a mean
@@ -28,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import warnings
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -35,10 +36,19 @@ from skimage.segmentation import random_walker
 from skimage.transform import SimilarityTransform, warp
 from tqdm import tqdm
 
-from attr2img.data import partlabels, synth_faces
+from attr2img.data.real import partlabels
+from attr2img.data.synth import faces as synth_faces
 from attr2img.data.fmt import SPLITS, Split, write_dataset
-from attr2img.data.readimg import load_rgb
+from attr2img.data.real.readimg import load_rgb
 from attr2img.errors import DatasetError
+
+
+@dataclass(frozen=True)
+class LfwConfig:
+    """params.yaml ``data.lfw``."""
+
+    limit: int = 0             # the first N images in name order (0 = all)
+    masks: str = "auto"        # auto: the Part Labels segmenter when fetched, else the template method
 
 SIZE = 64
 VIEW1_TRAIN_FRACTION = 4038 / (4038 + 1711)

@@ -25,6 +25,7 @@ counted.
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -33,8 +34,18 @@ from skimage.transform import resize
 from tqdm import tqdm
 
 from attr2img.data.fmt import SPLITS, Split, write_dataset
-from attr2img.data.readimg import load_rgb
+from attr2img.data.real.readimg import load_rgb
 from attr2img.errors import DatasetError
+
+
+@dataclass(frozen=True)
+class CubConfig:
+    """params.yaml ``data.cub``."""
+
+    limit: int = 0             # the first N listed images (0 = all)
+    size: int = 80             # stored side (the authors'); models see it resized to 64
+    margin: float = 0.1        # square crop around the segmentation, widened by this fraction
+
 
 N_ATTRIBUTES = 312
 

@@ -9,7 +9,7 @@ Hair and skin are the foreground.
 ``lfw.prepare`` aligns each labelled image and its label map with the same transform, trains
 ``Segmenter`` on the train and validation lists, reports its IoU on the test list in the
 card, and predicts a mask for every aligned image. Without the Part Labels it falls back to
-the download-free template method (:func:`attr2img.data.lfw.template_mask`).
+the download-free template method (:func:`attr2img.data.real.lfw.template_mask`).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from attr2img.errors import DatasetError
+from attr2img.images import to_model_space
 
 LABELS = "parts_lfw_funneled_gt_images"
 SPLIT_FILES = {"train": "parts_train.txt", "validation": "parts_validation.txt", "test": "parts_test.txt"}
@@ -75,10 +76,6 @@ class Segmenter(nn.Module):
         return self.head(u1)
 
 
-def _tensor(images: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(images).permute(0, 3, 1, 2).float() / 127.5 - 1
-
-
 def train_segmenter(images: np.ndarray, masks: np.ndarray, epochs: int = 30, batch: int = 32,
                     seed: int = 0, lr: float = 2e-3, min_steps: int = 300) -> Segmenter:
     """Fit a Segmenter to uint8 (N, 64, 64, 3) images and bool (N, 64, 64) masks (flip augmentation).
@@ -89,7 +86,7 @@ def train_segmenter(images: np.ndarray, masks: np.ndarray, epochs: int = 30, bat
     gen = torch.Generator().manual_seed(seed)
     model = Segmenter().train()
     opt = torch.optim.Adam(model.parameters(), lr=lr)
-    x, y = _tensor(images), torch.from_numpy(masks).float()[:, None]
+    x, y = to_model_space(images), torch.from_numpy(masks).float()[:, None]
     per_epoch = -(-len(x) // batch)
     for _ in range(max(epochs, -(-min_steps // per_epoch))):
         order = torch.randperm(len(x), generator=gen)
@@ -109,7 +106,7 @@ def train_segmenter(images: np.ndarray, masks: np.ndarray, epochs: int = 30, bat
 @torch.no_grad()
 def predict(model: Segmenter, images: np.ndarray, batch: int = 256) -> np.ndarray:
     """Foreground masks (bool, N x 64 x 64) for uint8 images."""
-    out = [model(_tensor(images[s:s + batch]))[:, 0] > 0 for s in range(0, len(images), batch)]
+    out = [model(to_model_space(images[s:s + batch]))[:, 0] > 0 for s in range(0, len(images), batch)]
     return torch.cat(out).numpy()
 
 

@@ -1,0 +1,19 @@
+"""params.yaml ``train``: the training recipe and where it runs, as a typed config."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    seed: int
+    device: str                 # auto (CUDA when present), cpu or cuda
+    threads: int                # CPU threads for training and inference; 0 = all cores
+    batch_size: int
+    lr: float
+    weight_decay: float
+    checkpoint_every: int       # epochs between checkpoints
+    cuda_graph: bool            # on CUDA, replay each training step as a CUDA graph
+    epochs: dict                # dataset -> model -> epochs
+    augment: dict               # dataset -> AugmentConfig's keys
