@@ -11,8 +11,6 @@ import json
 import re
 from pathlib import Path
 
-import yaml
-
 from attr2img.atomic import atomic_path
 from attr2img.catalog import CONDITIONAL, GENERATORS as GEN, LABELS
 from attr2img.errors import ArtifactError
@@ -141,11 +139,10 @@ def write_report(params_path, params: dict, tables_dir, metrics_dir, figures_dir
 
 
 def add_arguments(p) -> None:
-    p.add_argument("--tables", required=True, help="folder of table1/2 .md (the tables stage's output)")
-    p.add_argument("--metrics", required=True, help="folder of the Table 1 and 2 metrics")
-    p.add_argument("--figures", required=True, help="folder of the figures")
-    p.add_argument("--out", required=True, help="output Markdown")
-    p.add_argument("--html", required=True, help="output HTML")
+    for name, what in (("tables", "folder of table1/2 .md (the tables stage's output)"),
+                       ("metrics", "folder of the Table 1 and 2 metrics"), ("figures", "folder of the figures"),
+                       ("out", "output Markdown"), ("html", "output HTML")):
+        p.add_argument(f"--{name}", required=True, help=what)
 
 
 def main(args, params: dict) -> None:

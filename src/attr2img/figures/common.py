@@ -16,6 +16,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from attr2img.atomic import atomic_path  # noqa: E402
+from attr2img.config import from_mapping  # noqa: E402
 from attr2img.images import to_display  # noqa: E402
 
 # Fixed DPI and no software/version metadata, so reruns give identical bytes.
@@ -63,13 +64,31 @@ def pick(n_total: int, k: int, seed: int) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).choice(n_total, size=k, replace=n_total < k))
 
 
-def add_figure_arguments(p, *models: str) -> None:
-    """The options every generation figure has: the dataset, its data, the models it draws, the PNG."""
-    p.add_argument("--dataset", required=True)
-    p.add_argument("--data", required=True, help="processed dataset directory")
-    for name in models:
-        p.add_argument(f"--{name}", required=True, help=f"trained {name} folder, e.g. models/synth-faces/{name}")
-    p.add_argument("--out", required=True, help="output PNG")
+def finish(fig, out, title: str):
+    """Title, tight layout and the PNG; returns nothing (the caller returns its grid's shape)."""
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    save_png(fig, out)
+
+
+def generation_stage(draw, *models: str):
+    """``add_arguments`` and ``main`` of a figure stage that draws from trained ``models``:
+    ``draw(data_dir, *model_dirs, out, seed=figures.seed)``."""
+
+    def add_arguments(p) -> None:
+        p.add_argument("--dataset", required=True)
+        p.add_argument("--data", required=True, help="processed dataset directory")
+        for name in models:
+            p.add_argument(f"--{name}", required=True, help=f"trained {name} folder, e.g. models/synth-faces/{name}")
+        p.add_argument("--out", required=True, help="output PNG")
+
+    def main(args, params: dict) -> None:
+        pin_threads()
+        seed = from_mapping(FiguresConfig, params["figures"]).seed
+        draw(args.data, *(getattr(args, name) for name in models), args.out, seed=seed)
+        print(f"wrote {args.out}")
+
+    return add_arguments, main
 
 
 @dataclass(frozen=True)

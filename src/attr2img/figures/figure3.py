@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import torch
 
-from attr2img.config import from_mapping
 from attr2img.data.loader import ProcessedDataset
-from attr2img.figures.common import FiguresConfig, add_figure_arguments, describe_attributes, pick, show, pin_threads, plt, save_png
+from attr2img.figures.common import describe_attributes, finish, generation_stage, pick, plt, show
 from attr2img.models.store import load_model
 from attr2img.images import to_model_space
 
@@ -37,17 +36,8 @@ def draw(data_dir, cvae_dir, discvae_dir, out, seed: int = 0, n_rows: int = 2, n
             show(axes[r, c], t, cols[c] if r == 0 else None)
         words = describe_attributes(test.attributes[i].numpy(), test.attribute_names, test.attribute_kind, k=4)
         axes[r, 0].text(0.0, 0.5, "\n".join(words), fontsize=6, va="center", ha="left", transform=axes[r, 0].transAxes)
-    fig.suptitle(f"Figure 3: attribute-conditioned generation ({test.card['name']})", fontsize=9)
-    fig.tight_layout()
-    save_png(fig, out)
+    finish(fig, out, f"Figure 3: attribute-conditioned generation ({test.card['name']})")
     return axes.shape
 
 
-def add_arguments(p) -> None:
-    add_figure_arguments(p, "cvae", "discvae")
-
-
-def main(args, params: dict) -> None:
-    pin_threads()
-    draw(args.data, args.cvae, args.discvae, args.out, seed=from_mapping(FiguresConfig, params["figures"]).seed)
-    print(f"wrote {args.out}")
+add_arguments, main = generation_stage(draw, "cvae", "discvae")

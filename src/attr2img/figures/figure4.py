@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import torch
 
-from attr2img.config import from_mapping
 from attr2img.data.loader import ProcessedDataset
-from attr2img.figures.common import FiguresConfig, add_figure_arguments, show, pin_threads, plt, save_png
+from attr2img.figures.common import finish, generation_stage, plt, show
 from attr2img.models.store import load_model
 
 # Figure 4 rows: (label, {attribute: (from, to)}) with "min"/"max" over the training set or numbers.
@@ -60,17 +59,8 @@ def draw(data_dir, model_dir, out, seed: int = 0, steps: int = 7) -> None:
         for c in range(steps):
             show(axes[r, c], imgs[c], f"α = {c / (steps - 1):.2f}" if r == 0 else None)
         axes[r, 0].set_ylabel(label.replace(": ", ":\n"), fontsize=7)
-    fig.suptitle(f"Figure 4: attribute progression with z fixed ({card['model']}, {card['dataset']})", fontsize=9)
-    fig.tight_layout()
-    save_png(fig, out)
+    finish(fig, out, f"Figure 4: attribute progression with z fixed ({card['model']}, {card['dataset']})")
     return axes.shape
 
 
-def add_arguments(p) -> None:
-    add_figure_arguments(p, "discvae")
-
-
-def main(args, params: dict) -> None:
-    pin_threads()
-    draw(args.data, args.discvae, args.out, seed=from_mapping(FiguresConfig, params["figures"]).seed)
-    print(f"wrote {args.out}")
+add_arguments, main = generation_stage(draw, "discvae")

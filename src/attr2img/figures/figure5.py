@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import torch
 
-from attr2img.config import from_mapping
 from attr2img.data.loader import ProcessedDataset
-from attr2img.figures.common import FiguresConfig, add_figure_arguments, pick, show, pin_threads, plt, save_png
+from attr2img.figures.common import finish, generation_stage, pick, plt, show
 from attr2img.models.store import load_model
 
 
@@ -39,17 +38,8 @@ def draw(data_dir, discvae_dir, out, seed: int = 0, n: int = 6) -> None:
                 show(axes[r, c], out_layers[key][c])
             axes[r, 0].set_ylabel(row_name, fontsize=6)
         axes[b * len(rows), 0].set_title(title, fontsize=8, loc="left", pad=3)
-    fig.suptitle(f"Figure 5: disentangling foreground and background ({card['dataset']})", fontsize=9)
-    fig.tight_layout()
-    save_png(fig, out)
+    finish(fig, out, f"Figure 5: disentangling foreground and background ({card['dataset']})")
     return axes.shape
 
 
-def add_arguments(p) -> None:
-    add_figure_arguments(p, "discvae")
-
-
-def main(args, params: dict) -> None:
-    pin_threads()
-    draw(args.data, args.discvae, args.out, seed=from_mapping(FiguresConfig, params["figures"]).seed)
-    print(f"wrote {args.out}")
+add_arguments, main = generation_stage(draw, "discvae")

@@ -75,7 +75,8 @@ def train(model_name: str, data_dir, out, params: dict, dataset: str, log_path, 
                                   attribute_kind=train_set.attribute_kind, image_size=MODEL_SIZE)
     aug = from_mapping(AugmentConfig, tc.augment[dataset])
     epochs = int(tc.epochs[dataset][model_name])
-    ckpt = Checkpoint(checkpoint_dir, fingerprint(cfg.to_dict(), to_mapping(tc), train_set.card["checksum"],
+    run_params = {**to_mapping(tc), "epochs": epochs, "augment": to_mapping(aug)}     # this run's keys only
+    ckpt = Checkpoint(checkpoint_dir, fingerprint(cfg.to_dict(), run_params, train_set.card["checksum"],
                                                   torch.__version__))
 
     # -- model, optimizer, random streams ------------------------------------------------------
@@ -135,7 +136,7 @@ def train(model_name: str, data_dir, out, params: dict, dataset: str, log_path, 
             callback(epoch + 1, row)
 
     # -- outputs -------------------------------------------------------------------------------
-    card = model_card(model, dataset=dataset, data_card=train_set.card, train_params=to_mapping(tc),
+    card = model_card(model, dataset=dataset, data_card=train_set.card, train_params=run_params,
                       epochs=epochs, steps=step, final=rows[-1] if rows else {}, processes=ranks.world)
     if ranks.main:
         save_model(out, model, card)
