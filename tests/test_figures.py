@@ -10,6 +10,7 @@ from attr2img.figures import figure3, figure4, figure5, figure6
 from attr2img.inference import evaluate_attributes, evaluate_recon, tables
 from attr2img.inference.config import EvaluationConfig, Table2Config
 from attr2img.report import to_html, write_report
+from conftest import GENERATORS
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +20,7 @@ def evaluated(tiny_models, tiny_params, tmp_path_factory):
     p = copy.deepcopy(tiny_params)
     p["train"]["device"] = "cpu"
     for d, (models, data) in tiny_models.items():
-        for g in ("vae", "cvae", "discvae"):
+        for g in GENERATORS:
             evaluate_recon.evaluate(models / g, data, d, EvaluationConfig(**p["inference"]),
                                     out / "metrics/table1" / d / f"{g}.json", out / "inference" / d / f"{g}.npz",
                                     device="cpu")

@@ -9,6 +9,7 @@ from torch import nn
 from attr2img.models import CVAE, AttributeRegressor, DisCVAE, ModelConfig, build_model
 from attr2img.models.config import Latent
 from attr2img.models.nets import ImageEncoder, kl_to_standard_normal
+from conftest import GENERATORS, MODELS
 
 A = 73  # LFW
 
@@ -59,7 +60,7 @@ def test_discvae_parameter_count_at_paper_width():
     assert count(DisCVAE(ModelConfig("discvae", A, latent=Latent(z_fg=zf, z_bg=zb)))) == fg + bg + dec_fg + dec_bg
 
 
-@pytest.mark.parametrize("name", ["vae", "cvae", "discvae"])
+@pytest.mark.parametrize("name", GENERATORS)
 def test_generator_shapes_and_range(name):
     model = build_model(ModelConfig(name, 17, width=0.125)).eval()
     y = torch.randn(3, 17)
@@ -120,7 +121,7 @@ def test_background_posterior_receives_z_fg_and_background_decoder_ignores_y(dis
     assert torch.equal(a["x_bg"], b["x_bg"]) and not torch.allclose(a["x_fg"], b["x_fg"])
 
 
-@pytest.mark.parametrize("name", ["vae", "cvae", "discvae", "regressor"])
+@pytest.mark.parametrize("name", MODELS)
 def test_dropout_only_on_the_image_stream(name):
     model = build_model(ModelConfig(name, 17, width=0.125))
     encoders = [m for m in model.modules() if isinstance(m, ImageEncoder)]

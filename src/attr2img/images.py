@@ -24,9 +24,19 @@ def to_model_space(images_u8: torch.Tensor, masks_u8: torch.Tensor | None = None
     return x, m.contiguous(memory_format=torch.channels_last)
 
 
+def unit(x: torch.Tensor) -> torch.Tensor:
+    """[-1, 1] -> [0, 1], differentiable and unclamped (the models' own arithmetic)."""
+    return (x + 1.0) * 0.5
+
+
+def signed(x: torch.Tensor) -> torch.Tensor:
+    """[0, 1] -> [-1, 1], the inverse of :func:`unit`."""
+    return x * 2.0 - 1.0
+
+
 def to_unit(x: torch.Tensor) -> torch.Tensor:
-    """Model space [-1, 1] -> [0, 1] (same layout, float; values outside are clamped)."""
-    return (x.detach().float().clamp(-1, 1) + 1) / 2
+    """Model space [-1, 1] -> [0, 1] for measuring and showing (float, detached, clamped)."""
+    return unit(x.detach().float().clamp(-1, 1))
 
 
 def to_display(x: torch.Tensor) -> np.ndarray:

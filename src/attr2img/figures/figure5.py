@@ -10,6 +10,7 @@ import torch
 
 from attr2img.data.loader import ProcessedDataset
 from attr2img.figures.common import finish, generation_stage, pick, plt, show
+from attr2img.images import signed
 from attr2img.models.store import load_model
 
 
@@ -31,7 +32,7 @@ def draw(data_dir, discvae_dir, out, seed: int = 0, n: int = 6) -> None:
     for b, (title, zf, zb, y) in enumerate(blocks):
         with torch.no_grad():
             out_layers = model.decode_layers(zf, zb, y)
-        out_layers["gate"] = out_layers["gate"] * 2 - 1
+        out_layers["gate"] = signed(out_layers["gate"])
         for k, (row_name, key) in enumerate(rows):
             r = b * len(rows) + k
             for c in range(n):

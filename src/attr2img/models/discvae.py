@@ -24,6 +24,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from attr2img.images import signed, unit
 from attr2img.models.config import ModelConfig
 from attr2img.models.nets import (GaussianHead, ImageDecoder, ImageEncoder, conv_bn_relu,
                                   kl_to_standard_normal, recon_loss, reparameterize)
@@ -50,10 +51,6 @@ class BackgroundDecoder(nn.Module):
 
     def forward(self, zb: torch.Tensor) -> torch.Tensor:
         return self.body(self.fc(zb).view(-1, self.c0, 2, 2).contiguous(memory_format=torch.channels_last))
-
-
-def to01(x: torch.Tensor) -> torch.Tensor:
-    return (x + 1.0) * 0.5
 
 
 class DisCVAE(nn.Module):
@@ -108,7 +105,7 @@ class DisCVAE(nn.Module):
         x_f, gate_logits = out["x"], out["gate"]
         g = torch.sigmoid(gate_logits)
         x_b = self.dec_bg(z_b)
-        x = (to01(x_f) + g * to01(x_b)) * 2.0 - 1.0     # eq. 4 on [0, 1]
+        x = signed(unit(x_f) + g * unit(x_b))     # eq. 4 on [0, 1]
         return {"x": x, "x_fg": x_f, "gate": g, "x_bg": x_b, "gate_logits": gate_logits}
 
     def decode(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -142,4 +139,4 @@ class DisCVAE(nn.Module):
 
 def foreground_target(x: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
     """x * m on [0, 1], mapped to [-1, 1]: the object on a background of -1."""
-    return to01(x) * m * 2.0 - 1.0
+    return signed(unit(x) * m)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import torch
 from torch.nn import functional as F
 
+from attr2img.images import signed, unit
 from attr2img.ops import box_filter
 
 
@@ -45,7 +46,7 @@ def augment(x: torch.Tensor, m: torch.Tensor, cfg: AugmentConfig, gen: torch.Gen
 def apply(x: torch.Tensor, m: torch.Tensor, cfg: AugmentConfig, r: torch.Tensor):
     """The augmentation for given draws ``r`` (on the images' device); no host synchronisation."""
     n = len(x)
-    x = (x + 1.0) * 0.5
+    x = unit(x)
     if cfg.flip:
         f = (r[:, 0] < 0.5).view(n, 1, 1, 1)
         x, m = torch.where(f, x.flip(3), x), torch.where(f, m.flip(3), m)
@@ -63,5 +64,5 @@ def apply(x: torch.Tensor, m: torch.Tensor, cfg: AugmentConfig, r: torch.Tensor)
     if cfg.sharpen > 0:
         s = (r[:, 7] * cfg.sharpen).view(n, 1, 1, 1)
         x = x + s * (x - box_filter(x, 5))
-    x = x.clamp(0.0, 1.0) * 2.0 - 1.0
+    x = signed(x.clamp(0.0, 1.0))
     return x.contiguous(memory_format=torch.channels_last), m.contiguous(memory_format=torch.channels_last)
