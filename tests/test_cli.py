@@ -25,7 +25,7 @@ def test_prepare_then_overview(tmp_path, tiny_params_file, capsys):
 def test_overview_without_data_names_the_producing_stage(tmp_path, tiny_params_file, capsys):
     code = main(["overview", "--params", str(tiny_params_file), "--data", str(tmp_path / "missing"),
                  "--out", str(tmp_path / "f.png")])
-    assert code == 2
+    assert code == 3, "a missing input is a data error"
     assert "attr2img prepare" in capsys.readouterr().err
     assert not (tmp_path / "f.png").exists()
 

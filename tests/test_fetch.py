@@ -9,7 +9,7 @@ import pytest
 
 from attr2img.data.real import fetch
 from attr2img.data.real.fetch import Policy, RemoteFile, Source
-from attr2img.errors import FetchError
+from attr2img.errors import FetchError, UsageError
 from fakehost import host, tgz as _tgz  # noqa: F401  (host is a fixture)
 
 JPEG = b"\xff\xd8" + random.Random(1).randbytes(5000)
@@ -142,7 +142,7 @@ def test_every_known_source_has_urls_and_a_checksum_or_a_pin():
         for rf in src.files:
             assert rf.urls and all(u.startswith(("http://", "https://")) for u in rf.urls)
             assert rf.sha256 or rf.md5 or rf.name.startswith("parts_"), rf.name
-    with pytest.raises(FetchError, match="unknown source 'nope'; known: lfw-funneled"):
+    with pytest.raises(UsageError, match="unknown source 'nope'; known: lfw-funneled"):
         fetch.run("nope", Path("/nonexistent"), FAST)
 
 

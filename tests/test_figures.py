@@ -82,10 +82,10 @@ def test_missing_model_names_the_stage(tiny_models, tmp_path, tiny_params_file, 
     _, data = tiny_models["synth-faces"]
     code = main(["figure4", "--params", str(tiny_params_file), "--dataset", "synth-faces", "--data", str(data),
                  "--discvae", str(tmp_path / "no-model"), "--out", str(tmp_path / "f.png")])
-    assert code == 2 and "attr2img train" in capsys.readouterr().err
+    assert code == 3 and "attr2img train" in capsys.readouterr().err
     code = main(["figure6", "--params", str(tiny_params_file), "--dataset", "synth-faces", "--data", str(data),
                  "--examples", str(tmp_path / "none"), "--out", str(tmp_path / "f.png")])
-    assert code == 2 and "evaluate-recon" in capsys.readouterr().err
+    assert code == 3 and "evaluate-recon" in capsys.readouterr().err
     assert not (tmp_path / "f.png").exists()
 
 
@@ -109,7 +109,7 @@ def test_report_assembles_tables_figures_and_reading(evaluated, tmp_path, tiny_p
     # a missing figure names its stage
     (figs / "figure5-synth-birds.png").unlink()
     assert main(["report", "--params", str(tiny_params_file), "--tables", str(out / "tables"), "--metrics",
-                 str(out / "metrics"), "--figures", str(figs), "--out", str(md_path), "--html", str(html_path)]) == 2
+                 str(out / "metrics"), "--figures", str(figs), "--out", str(md_path), "--html", str(html_path)]) == 3
     assert "figure5 stage" in capsys.readouterr().err
 
 

@@ -78,5 +78,5 @@ def test_sample_cli_bad_input_is_a_clear_error(trained, tmp_path, capsys, args, 
 
 def test_sample_cli_missing_model_names_the_stage(tmp_path, trained, capsys):
     _, data = trained
-    assert main(["sample", "--model", str(tmp_path / "nope"), "--data", str(data), "--out", str(tmp_path / "g.png")]) == 2
+    assert main(["sample", "--model", str(tmp_path / "nope"), "--data", str(data), "--out", str(tmp_path / "g.png")]) == 3
     assert "attr2img train" in capsys.readouterr().err

@@ -69,6 +69,35 @@ def test_checkpoint_of_other_parameters_is_not_resumed(tmp_path, tiny_datasets, 
     assert all(torch.equal(a[k], b[k]) for k in a)
 
 
+def test_checkpoint_of_other_code_is_not_resumed(tmp_path, tiny_datasets, tiny_params, capsys, monkeypatch):
+    """Fix a bug, rerun: the run starts afresh rather than mix two code versions."""
+    import attr2img.train.loop as loop
+
+    params = _params(tiny_params, epochs=2)
+    with pytest.raises(KeyboardInterrupt):
+        _train(tiny_datasets, params, tmp_path, model="vae", callbacks=[stop_after(1)])
+    monkeypatch.setattr(loop, "code_hash", lambda module: "the sources after a fix")
+    epochs_seen = []
+    _train(tiny_datasets, params, tmp_path, model="vae", callbacks=[lambda done, row: epochs_seen.append(done)])
+    assert "ignoring" in capsys.readouterr().out and epochs_seen == [1, 2]
+
+
+def test_code_hash_follows_the_stage_sources(tmp_path):
+    from attr2img.sources import code_hash
+
+    pkg = tmp_path / "attr2img"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "stage.py").write_text("from attr2img import helper\n")
+    (pkg / "helper.py").write_text("X = 1\n")
+    (pkg / "other.py").write_text("Y = 1\n")
+    before = code_hash("attr2img.stage", tmp_path)
+    (pkg / "other.py").write_text("Y = 2\n")
+    assert code_hash("attr2img.stage", tmp_path) == before, "a file the stage does not run"
+    (pkg / "helper.py").write_text("X = 2\n")
+    assert code_hash("attr2img.stage", tmp_path) != before
+
+
 class _Evil:
     def __reduce__(self):
         return (open, ("/tmp/attr2img-pwned", "w"))
@@ -90,7 +119,7 @@ def test_cli_train_with_missing_data_names_the_stage(tmp_path, tiny_params_file,
     code = main(["train", "--params", str(tiny_params_file), "--dataset", "synth-faces", "--model", "cvae",
                  "--data", str(tmp_path / "none"), "--out", str(tmp_path / "m"), "--log", str(tmp_path / "l.tsv"),
                  "--checkpoints", str(tmp_path / "c"), "--device", "cpu"])
-    assert code == 2 and "attr2img prepare" in capsys.readouterr().err
+    assert code == 3 and "attr2img prepare" in capsys.readouterr().err
     assert not (tmp_path / "m").exists()
 
 

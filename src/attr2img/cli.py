@@ -6,6 +6,9 @@ for the few commands that read no parameters: their module sets ``PARAMS = False
 file only knows the table below, so editing a stage's options or behaviour touches that
 stage's module alone, and the stage's DVC and Snakemake dependencies are its own modules.
 
+Exit status: 0 success, 1 an unexpected error (a traceback), 2 a usage error (an option or a
+parameter), 3 a data error (an input missing, corrupt or wrong); see :mod:`attr2img.errors`.
+
 The front door (this dispatcher, :mod:`attr2img.params` and the schema) validates and
 dispatches; it computes nothing a stage's outputs depend on, and is not a stage dependency.
 """
@@ -85,5 +88,5 @@ def main(argv=None) -> int:
         args.func(args, load_params(args.params) if args.reads_params else None)
     except (ParamsError, *USER_ERRORS) as exc:
         print(f"attr2img {args.stage}: error: {exc}", file=sys.stderr)
-        return 2
+        return exc.exit_code
     return 0

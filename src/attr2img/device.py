@@ -7,6 +7,8 @@ import os
 
 import torch
 
+from attr2img.errors import UsageError
+
 
 def configure_threads(threads: int) -> int:
     """Use ``threads`` CPU threads (0 = every core this process may use) and return the count.
@@ -25,7 +27,8 @@ def resolve_device(preference: str = "auto") -> torch.device:
     if preference == "cpu":
         return torch.device("cpu")
     if preference == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("device 'cuda' was requested but no CUDA device is available; use 'auto' or 'cpu'")
+        raise UsageError("device 'cuda' was requested but this machine has no CUDA device; use --device cpu "
+                         "(or auto), or set train.device in params.yaml")
     return torch.device("cuda" if preference in ("cuda", "auto") and torch.cuda.is_available() else "cpu")
 
 

@@ -15,7 +15,9 @@ import yaml
 
 
 class ParamsError(ValueError):
-    """params.yaml does not match the schema (or cannot be read)."""
+    """params.yaml does not match the schema (or cannot be read): a usage error (exit status 2)."""
+
+    exit_code = 2
 
 
 def schema() -> dict:

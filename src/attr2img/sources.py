@@ -3,15 +3,14 @@
 Found statically, by reading the ``import`` statements (at any depth: a function's lazy
 import counts) of the stage's module and of every ``attr2img`` module they reach, with the
 ``__init__.py`` of each package on the way. Nothing is imported, so the Snakefile can call
-this on the sources of the working tree it runs in.
-
-    python -m attr2img.sources             # every DAG stage's list, as dvc.yaml spells it
+this on the sources of the working tree it runs in. (``python -m attr2img.deps`` prints
+every stage's list, or rewrites dvc.yaml's.)
 """
 
 from __future__ import annotations
 
 import ast
-import sys
+import hashlib
 from pathlib import Path
 
 PACKAGE = "attr2img"
@@ -53,12 +52,11 @@ def module_sources(module: str, root: str | Path = "src") -> list[str]:
     return sorted(str(p.as_posix()) for p in seen)
 
 
-def main() -> None:
-    from attr2img.cli import DAG_STAGES
-
-    for stage, module in DAG_STAGES.items():
-        print(f"# {stage}\n" + "".join(f"        - {f}\n" for f in module_sources(module)))
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+def code_hash(module: str, root: str | Path | None = None) -> str:
+    """SHA-256 over the sources that ``module`` runs (names and contents; by default the
+    installed package's): the code's identity, e.g. in a training checkpoint's fingerprint."""
+    root = Path(root) if root is not None else Path(__file__).resolve().parents[1]
+    h = hashlib.sha256()
+    for f in module_sources(module, root):
+        h.update(Path(f).relative_to(root).as_posix().encode() + b"\0" + Path(f).read_bytes() + b"\0")
+    return h.hexdigest()

@@ -3,7 +3,7 @@ from attr2img.cli import DAG_STAGES
 from attr2img.sources import module_sources
 
 # Package sources each stage runs, read from this working tree's imports (`python -m
-# attr2img.sources` prints the same lists, which dvc.yaml spells out): a change reruns the
+# attr2img.deps` prints the same lists, which dvc.yaml spells out): a change reruns the
 # stages that import it, and no other.
 SRC = {stage: module_sources(module) for stage, module in DAG_STAGES.items()}
 

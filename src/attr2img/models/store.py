@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 import attr2img
@@ -57,7 +58,13 @@ def read_model_card(folder) -> dict:
     if not path.exists():
         raise ModelError(f"no trained model at {folder} (missing {path}); run the train stage: "
                          f"attr2img train --model MODEL --data DATA --out {folder}")
-    return json.loads(path.read_text())
+    try:
+        card = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelError(f"{path} is corrupt ({exc}); retrain the model (rerun its train stage)") from None
+    if not isinstance(card, dict) or "config" not in card or "model" not in card:
+        raise ModelError(f"{path} is not a model card (no 'model' or 'config'); retrain the model")
+    return card
 
 
 def load_model(folder, device: str | torch.device = "cpu"):
@@ -70,7 +77,8 @@ def load_model(folder, device: str | torch.device = "cpu"):
     model = build_model(cfg)
     try:
         model.load_state_dict(load_file(str(Path(folder) / WEIGHTS)))
-    except (OSError, RuntimeError) as exc:
-        raise ModelError(f"cannot load {folder}/{WEIGHTS}: {exc}") from None
+    except (OSError, RuntimeError, SafetensorError) as exc:
+        raise ModelError(f"cannot load {folder}/{WEIGHTS} ({str(exc).splitlines()[0]}); it is missing, corrupt or "
+                         f"not the network its card describes: retrain the model (rerun its train stage)") from None
     model = model.to(device).to(memory_format=torch.channels_last).eval()
     return model, card

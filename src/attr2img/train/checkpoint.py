@@ -3,7 +3,9 @@
 A checkpoint holds the model, the optimizer, the epoch, the step, the training curve so far,
 the elapsed time and every RNG state (one per rank). Its fingerprint is a hash of everything
 that defines the run; a checkpoint with another fingerprint is ignored, and one holding
-anything but tensors and plain values is refused (it is never unpickled).
+anything but tensors and plain values is refused (it is never unpickled). The training stage
+puts the hash of its source files into the fingerprint (``attr2img.sources.code_hash``), so a
+run never continues from a checkpoint that other code made.
 """
 
 from __future__ import annotations

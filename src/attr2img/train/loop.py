@@ -27,6 +27,7 @@ from attr2img.device import add_device_argument, autocast, configure_threads, re
 from attr2img.models import build_model
 from attr2img.models.config import ModelConfig
 from attr2img.models.store import model_card, save_model, write_run_record
+from attr2img.sources import code_hash
 from attr2img.train import distributed
 from attr2img.train.augment import AugmentConfig
 from attr2img.train.checkpoint import Checkpoint, fingerprint, rng_state, set_rng_state
@@ -76,8 +77,9 @@ def train(model_name: str, data_dir, out, params: dict, dataset: str, log_path, 
     aug = from_mapping(AugmentConfig, tc.augment[dataset])
     epochs = int(tc.epochs[dataset][model_name])
     run_params = {**to_mapping(tc), "epochs": epochs, "augment": to_mapping(aug)}     # this run's keys only
+    # the code is part of the run: a checkpoint made by other sources is not resumed
     ckpt = Checkpoint(checkpoint_dir, fingerprint(cfg.to_dict(), run_params, train_set.card["checksum"],
-                                                  torch.__version__))
+                                                  torch.__version__, code_hash(__name__)))
 
     # -- model, optimizer, random streams ------------------------------------------------------
     torch.manual_seed(tc.seed)

@@ -44,7 +44,7 @@ from pathlib import Path, PurePosixPath
 from tqdm import tqdm
 
 from attr2img.atomic import write_json
-from attr2img.errors import FetchError
+from attr2img.errors import FetchError, UsageError
 
 USER_AGENT = "attr2img/0.1 (+https://github.com/attr2img; research dataset fetcher) python-urllib"
 CHUNK = 1 << 16
@@ -261,7 +261,7 @@ def run(source: str | Source, out, policy: Policy | None = None) -> dict:
     """Fetch, verify and extract every file of ``source`` into ``out``; returns the card."""
     src = SOURCES.get(source) if isinstance(source, str) else source
     if src is None:
-        raise FetchError(f"unknown source {source!r}; known: {', '.join(SOURCES)}")
+        raise UsageError(f"unknown source {source!r}; known: {', '.join(SOURCES)}")
     policy, out = policy or Policy(), Path(out)
     out.mkdir(parents=True, exist_ok=True)
     card_path = out / "fetched.json"
@@ -310,7 +310,7 @@ def fetch_dataset(dataset: str, out, policy: Policy | None = None, sources: dict
     the fallback that replaces it. ``sources`` (name -> Source) replaces ``SOURCES`` (tests).
     """
     if dataset not in DATASET_SOURCES:
-        raise FetchError(f"unknown dataset {dataset!r}; known: {', '.join(DATASET_SOURCES)}")
+        raise UsageError(f"unknown dataset {dataset!r}; known: {', '.join(DATASET_SOURCES)}")
     sources, out = sources or SOURCES, Path(out)
     record = {"dataset": dataset, "sources": {}, "missing": {}}
     errors = []
@@ -358,7 +358,7 @@ def main(args, params=None) -> None:
                 print(f"  {rf.name}  {rf.checksum_text()}\n    " + "\n    ".join(rf.urls))
         return
     if not args.out or not (args.source or args.dataset):
-        raise FetchError("fetch needs --dataset (or --source) and --out, or --list")
+        raise UsageError("fetch needs --dataset (or --source) and --out, or --list")
     policy = Policy(attempts=args.attempts, timeout=args.timeout)
     if args.dataset:
         rec = fetch_dataset(args.dataset, args.out, policy)
