@@ -2,7 +2,7 @@
 
 >>> from attr2img.generate import AttributeGenerator
 >>> g = AttributeGenerator("models/synth-faces/cvae")
->>> y = g.attribute_vector({"Smiling": 2.0, "Male": -1.0})         # on top of the dataset mean
+>>> y = g.attribute_vector({"Smiling": 2.0, "Male": -1.0})         # on top of the training mean
 >>> images = g.generate(y, n=8, seed=0)                               # (8, 3, 64, 64) in [-1, 1]
 """
 
@@ -13,20 +13,27 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from attr2img.data.fmt import load_split, read_card
+from attr2img.data.fmt import load_split
+from attr2img.device import resolve_device
 from attr2img.catalog import GENERATORS
-from attr2img.errors import AttributeInputError, ModelError
+from attr2img.errors import AttributeInputError, ModelError, UsageError
 from attr2img.images import to_display
 from attr2img.models.store import load_model
 
 
 class AttributeGenerator:
+    """A trained generator and its attribute vocabulary; ``device`` is auto (CUDA when present), cpu or cuda."""
+
     def __init__(self, model_dir, device: str | torch.device = "cpu"):
-        self.model, self.card = load_model(model_dir, device)
+        self.device = resolve_device(device) if isinstance(device, str) else torch.device(device)
+        self.model, self.card = load_model(model_dir, self.device)
         if self.card["model"] not in GENERATORS:
             raise ModelError(f"{model_dir} holds a {self.card['model']}, not a generator ({', '.join(GENERATORS)})")
-        self.device = torch.device(device)
         self.attribute_names = list(self.card["attribute_names"])
+        if "attribute_mean" not in self.card:
+            raise ModelError(f"{model_dir}/card.json has no training attribute mean (made by an older version); "
+                             f"retrain the model")
+        self.attribute_mean = np.asarray(self.card["attribute_mean"], np.float32)
 
     def _names_hint(self) -> str:
         return "valid attribute names: " + ", ".join(self.attribute_names)
@@ -46,12 +53,12 @@ class AttributeGenerator:
         return y
 
     def attribute_vector(self, assignments: dict[str, float], base=None) -> np.ndarray:
-        """``base`` (default: zeros) with the named attributes set; unknown names are refused."""
+        """``base`` (default: the training mean, as ``attr2img sample``) with the named attributes set;
+        unknown names are refused."""
         unknown = [k for k in assignments if k not in self.attribute_names]
         if unknown:
             raise AttributeInputError(f"unknown attribute(s) {', '.join(map(repr, unknown))}; " + self._names_hint())
-        y = np.zeros(len(self.attribute_names), np.float32) if base is None else \
-            self.check_vector(base)[0].numpy().copy()
+        y = self.attribute_mean.copy() if base is None else self.check_vector(base)[0].numpy().copy()
         for name, value in assignments.items():
             y[self.attribute_names.index(name)] = float(value)
         return y
@@ -63,11 +70,14 @@ class AttributeGenerator:
         return self.model.generate(y, n=n, generator=torch.Generator().manual_seed(seed)).float().cpu()
 
 
-def base_vector(data_dir, base: str) -> tuple[np.ndarray, str]:
-    """``mean`` (the training mean) or ``test:K`` (the K-th test example); returns (vector, label)."""
+def base_vector(g: AttributeGenerator, data_dir, base: str) -> tuple[np.ndarray, str]:
+    """``mean`` (the training mean, from the model card) or ``test:K`` (the K-th test example of
+    ``data_dir``); returns (vector, label)."""
     if base == "mean":
-        return load_split(data_dir, "train").attributes.mean(0), "training mean"
+        return g.attribute_mean, "training mean"
     if base.startswith("test:"):
+        if data_dir is None:
+            raise UsageError(f"--base {base}: give the model's processed dataset with --data")
         test = load_split(data_dir, "test")
         try:
             k = int(base.split(":", 1)[1])
@@ -107,11 +117,10 @@ def sample_grid(model_dir, data_dir, out, assignments: list[str], vector_file=No
     from attr2img.figures.common import plt, save_png
 
     g = AttributeGenerator(model_dir, device)
-    read_card(data_dir)
     if vector_file is not None:
         y, label = g.check_vector(load_vector_file(vector_file))[0].numpy(), f"vector {Path(vector_file).name}"
     else:
-        y, label = base_vector(data_dir, base)
+        y, label = base_vector(g, data_dir, base)
     y = g.attribute_vector(parse_assignments(assignments), base=y)
     images = to_display(g.generate(y, n=n, seed=seed))
     cols = min(n, 8)
@@ -134,13 +143,13 @@ def add_arguments(p) -> None:
     p.description = ("draw an image grid for an attribute assignment, e.g. --set Smiling=2 --set Male=-1 on top "
                      "of the training mean")
     p.add_argument("--model", required=True, help="trained model directory, e.g. models/synth-faces/cvae")
-    p.add_argument("--data", required=True, help="its processed dataset (for --base)")
+    p.add_argument("--data", help="its processed dataset (needed for --base test:K)")
     p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="set one attribute (repeatable)")
     p.add_argument("--vector", help="a full attribute vector (.npy or text) instead of --base")
     p.add_argument("--base", default="mean", help="'mean' (training mean, default) or 'test:K'")
     p.add_argument("-n", type=int, default=8, help="number of samples (default 8)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", choices=["cpu", "cuda"])
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"], help="default: cpu")
     p.add_argument("--out", required=True, help="output PNG")
 
 

@@ -27,11 +27,15 @@ from attr2img.provenance import git_revision, host
 WEIGHTS, CARD = "model.safetensors", "card.json"
 
 
-def model_card(model: torch.nn.Module, *, dataset: str, data_card: dict, train_params: dict, epochs: int,
-               steps: int, final: dict, processes: int) -> dict:
-    """What defines a trained model, and nothing that changes between identical runs."""
+def model_card(model: torch.nn.Module, *, dataset: str, data_card: dict, attribute_mean, train_params: dict,
+               epochs: int, steps: int, final: dict, processes: int) -> dict:
+    """What defines a trained model, and nothing that changes between identical runs.
+
+    ``attribute_mean``: the training set's mean attribute vector, where an edit starts from
+    (``attr2img sample`` and :class:`attr2img.generate.AttributeGenerator` alike)."""
     return {
         "model": model.cfg.model, "dataset": dataset, "attribute_names": list(data_card["attribute_names"]),
+        "attribute_mean": [round(float(v), 6) for v in attribute_mean],
         "dataset_checksum": data_card["checksum"], "config": model.cfg.to_dict(), "train_params": train_params,
         "epochs": epochs, "steps": steps, "final": final, "processes": processes,
         "parameters": sum(p.numel() for p in model.parameters()),

@@ -138,7 +138,8 @@ def train(model_name: str, data_dir, out, params: dict, dataset: str, log_path, 
             callback(epoch + 1, row)
 
     # -- outputs -------------------------------------------------------------------------------
-    card = model_card(model, dataset=dataset, data_card=train_set.card, train_params=run_params,
+    card = model_card(model, dataset=dataset, data_card=train_set.card, attribute_mean=train_set.attributes.mean(0),
+                      train_params=run_params,
                       epochs=epochs, steps=step, final=rows[-1] if rows else {}, processes=ranks.world)
     if ranks.main:
         save_model(out, model, card)
