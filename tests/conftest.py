@@ -1,4 +1,5 @@
 import copy
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -16,6 +17,17 @@ def stop_after(epoch: int):
         if done == epoch:
             raise KeyboardInterrupt(f"stopped after epoch {done}")
     return callback
+
+
+@pytest.fixture(autouse=True)
+def _no_datasets_override():
+    """Snakemake's --config datasets reach the jobs through an environment variable that the
+    Snakefile sets; a test that runs a Snakefile in this process must not leak it to the next."""
+    from attr2img.params import DATASETS_ENV
+
+    os.environ.pop(DATASETS_ENV, None)
+    yield
+    os.environ.pop(DATASETS_ENV, None)
 
 
 @pytest.fixture(scope="session")

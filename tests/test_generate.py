@@ -18,11 +18,25 @@ def test_generate_shapes_and_seeds(trained):
     root, _ = trained
     g = AttributeGenerator(root / "discvae")
     y = g.attribute_vector({"Smiling": 2.0, "Male": -1.0})
-    assert y[g.attribute_names.index("Smiling")] == 2.0 and y[g.attribute_names.index("Youth")] == 0.0
+    assert y[g.attribute_names.index("Smiling")] == 2.0 and y[g.attribute_names.index("Male")] == -1.0
     a, b, c = g.generate(y, n=3, seed=0), g.generate(y, n=3, seed=0), g.generate(y, n=3, seed=1)
     assert a.shape == (3, 3, 64, 64) and torch.equal(a, b) and not torch.equal(a, c)
     batch = g.generate(np.stack([y, y]), n=2, seed=0)
     assert batch.shape == (4, 3, 64, 64)
+
+
+def test_api_and_cli_start_from_the_same_training_mean(trained):
+    from attr2img.data.fmt import load_split
+    from attr2img.generate import base_vector
+
+    root, data = trained
+    g = AttributeGenerator(root / "cvae", device="auto")
+    mean = load_split(data, "train").attributes.mean(0)
+    y = g.attribute_vector({"Smiling": 2.0})
+    youth = g.attribute_names.index("Youth")
+    assert y[youth] == pytest.approx(mean[youth], abs=1e-6) and mean[youth] != 0
+    cli_base, label = base_vector(g, data, "mean")
+    assert label == "training mean" and np.array_equal(g.attribute_vector({}), cli_base)
 
 
 def test_unknown_attribute_lists_valid_names(trained):

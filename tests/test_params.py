@@ -1,4 +1,5 @@
 import copy
+import os
 import subprocess
 import sys
 
@@ -6,7 +7,7 @@ import pytest
 import yaml
 
 from attr2img.cli import main
-from attr2img.params import ParamsError, check_snakemake_config, load_params, validate
+from attr2img.params import DATASETS_ENV, ParamsError, check_snakemake_config, load_params, validate
 from conftest import ROOT
 
 
@@ -89,6 +90,13 @@ def test_snakemake_config_may_only_override_datasets(default_params, tmp_path):
     path = tmp_path / "params.yaml"
     path.write_text(yaml.safe_dump(default_params))
     check_snakemake_config(dict(default_params, datasets=["synth-birds"]), path)
+    # the override reaches every job: a stage loading params.yaml sees the overriding list
+    assert load_params(path)["datasets"] == ["synth-birds"]
+    os.environ[DATASETS_ENV] = "synth-birds,lfv"
+    with pytest.raises(ParamsError, match=r"(?s)ATTR2IMG_DATASETS=synth-birds,lfv.*.lfv. is not allowed"):
+        load_params(path)
+    os.environ.pop(DATASETS_ENV)
+    assert load_params(path)["datasets"] == default_params["datasets"]
     other = copy.deepcopy(default_params)
     other["figures"]["overview"]["seed"] = 5
     with pytest.raises(ParamsError, match="figures"):

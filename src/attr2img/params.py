@@ -6,6 +6,7 @@ schema rejects. Errors name the offending key (as a dotted path) and what is all
 
 from __future__ import annotations
 
+import os
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -90,8 +91,14 @@ def validate(params: Any) -> dict:
     return params
 
 
+# How a front-end that overrides `datasets` (Snakemake's --config) tells its jobs: a comma-separated
+# list in this environment variable replaces params.yaml's, so no stage reads a stale list.
+DATASETS_ENV = "ATTR2IMG_DATASETS"
+
+
 def load_params(path: str | Path = "params.yaml") -> dict:
-    """Read and validate ``path``; the returned dict is safe to index without checks."""
+    """Read and validate ``path`` (with ``$ATTR2IMG_DATASETS``, when set, as ``datasets``); the
+    returned dict is safe to index without checks."""
     path = Path(path)
     try:
         params = yaml.safe_load(path.read_text())
@@ -99,24 +106,30 @@ def load_params(path: str | Path = "params.yaml") -> dict:
         raise ParamsError(f"parameter file not found: {path}") from None
     except yaml.YAMLError as exc:
         raise ParamsError(f"{path} is not valid YAML: {exc}") from None
+    override = os.environ.get(DATASETS_ENV)
+    if override and isinstance(params, dict):
+        params["datasets"] = [d.strip() for d in override.split(",") if d.strip()]
     try:
         return validate(params)
     except ParamsError as exc:
-        raise ParamsError(f"{path}: {exc}") from None
+        where = f" (datasets from ${DATASETS_ENV}={override})" if override else ""
+        raise ParamsError(f"{path}{where}: {exc}") from None
 
 
 SNAKEMAKE_OVERRIDABLE = ("datasets", "resources")
 
 
 def check_snakemake_config(config: dict, path: str | Path = "params.yaml") -> dict:
-    """Validate Snakemake's ``config`` and make sure it agrees with ``path``.
+    """Validate Snakemake's ``config``, make sure it agrees with ``path``, and pass its datasets on.
 
     The stages read their parameters from params.yaml, so a ``--config`` override can only
-    select which datasets run and what the jobs ask a scheduler for (keys no stage reads);
+    select which datasets run (passed to every job through ``$ATTR2IMG_DATASETS``, which
+    :func:`load_params` applies) and what the jobs ask a scheduler for (keys no stage reads);
     any other override would silently not reach the stages, so it is refused with a message
     saying where to change it instead.
     """
     validate(config)
+    os.environ.pop(DATASETS_ENV, None)
     on_disk = load_params(path)
     differing = sorted(k for k in set(config) | set(on_disk)
                        if k not in SNAKEMAKE_OVERRIDABLE and config.get(k) != on_disk.get(k))
@@ -124,6 +137,7 @@ def check_snakemake_config(config: dict, path: str | Path = "params.yaml") -> di
         raise ParamsError(f"--config may only override {', '.join(repr(k) for k in SNAKEMAKE_OVERRIDABLE)}; "
                           f"change {', '.join(differing)} in {path} instead (the stages read their "
                           f"parameters from it)")
+    os.environ[DATASETS_ENV] = ",".join(config["datasets"])     # inherited by every job's shell
     return config
 
 
