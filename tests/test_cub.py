@@ -154,3 +154,41 @@ def test_attributes_txt_is_found_in_either_place(prepared, tmp_path):
     (alt / "CUB_200_2011" / "attributes" / "attributes.txt").unlink()
     with pytest.raises(DatasetError, match="no attributes.txt"):
         cub.read_metadata(alt)
+
+
+def _label_file(tmp_path, extra_lines=(), n_images=40):
+    lines = [f"{i} {a} {(i + a) % 2} 3 12.5" for i in range(1, n_images + 1) for a in range(1, 313)]
+    lines[4] = "1 5 1 3 0 13.34"                     # six fields, as 606 released lines: fine
+    path = tmp_path / "image_attribute_labels.txt"
+    path.write_text("\n".join(lines + list(extra_lines)) + "\n")
+    return path, len(lines)
+
+
+def test_attribute_label_lines_are_checked_with_their_line_numbers(tmp_path, capsys):
+    from attr2img.data.real.cub import read_attribute_labels
+
+    path, n = _label_file(tmp_path, ["3 0 1 3 1.0", "3 313 1 3 1.0", "3 x 1 3 1.0", "3 7"])
+    labels, problems = read_attribute_labels(path)
+    assert labels[3][311] == (3 + 312) % 2, "attribute id 0 does not overwrite attribute 312"
+    assert labels[1][4] == 1.0 and len(labels) == 40
+    assert problems == {"attribute id outside 1..312": {"lines": 2, "first": [n + 1, n + 2]},
+                        "not a number": {"lines": 1, "first": [n + 3]},
+                        "fewer than 3 fields": {"lines": 1, "first": [n + 4]}}
+    err = capsys.readouterr().err
+    assert f"{path}: skipped 4 malformed line(s)" in err and f"lines {n + 1}, {n + 2}" in err
+
+
+def test_a_file_of_mostly_malformed_lines_is_refused(tmp_path):
+    from attr2img.data.real.cub import read_attribute_labels
+
+    path, n = _label_file(tmp_path, [f"1 {a} 2 3 1.0" for a in range(1, 300)], n_images=5)
+    with pytest.raises(DatasetError, match=r"image_attribute_labels.txt: 299 of \d+ lines are malformed"):
+        read_attribute_labels(path)
+
+
+def test_a_malformed_listing_line_names_file_and_line(tmp_path):
+    from attr2img.data.real.cub import _id_pairs
+
+    (tmp_path / "images.txt").write_text("1 a/b.jpg\nbroken\n")
+    with pytest.raises(DatasetError, match=r"images.txt, line 2: expected '<id> <value>'"):
+        _id_pairs(tmp_path / "images.txt")

@@ -11,8 +11,9 @@ Per image: the mask is the segmentation thresholded at 0.5; the crop is the mask
 bounding box made square around its centre and widened by ``margin`` (a fraction of its
 side), padded with the border pixels where it leaves the image; image and mask are resized
 to ``size`` (80, as the authors stored them; training crops 64 from them). Attributes are
-the 312 binary ``is_present`` labels, reading only the first four fields of each line (606
-lines of the released file carry six). Splits: the official train/test split; every 10th
+the 312 binary ``is_present`` labels, reading only the first three fields of each line (606
+lines of the released file carry six); a malformed line is skipped and reported with its
+line number, and a file with more than 1 % of them is refused. Splits: the official train/test split; every 10th
 train image (in ``images.txt`` order) is validation.
 
 Bad input never stops the run: an unreadable or truncated image, a missing or empty
@@ -24,6 +25,7 @@ counted.
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,10 +52,66 @@ class CubConfig:
 N_ATTRIBUTES = 312
 
 
-def _lines(path: Path) -> list[list[str]]:
+def _numbered(path: Path) -> list[tuple[int, list[str]]]:
+    """(line number, fields) of every non-blank line."""
     if not path.exists():
         raise DatasetError(f"missing {path}: fetch CUB first (attr2img fetch --source cub --out {path.parents[1]})")
-    return [line.split() for line in path.read_text().splitlines() if line.strip()]
+    return [(n, line.split()) for n, line in enumerate(path.read_text().splitlines(), 1) if line.strip()]
+
+
+def _lines(path: Path) -> list[list[str]]:
+    return [fields for _, fields in _numbered(path)]
+
+
+def _id_pairs(path: Path) -> dict[int, str]:
+    """``<id> <value>`` lines (images.txt, train_test_split.txt); a malformed one names its file and line."""
+    out = {}
+    for n, fields in _numbered(path):
+        if len(fields) < 2 or not fields[0].isdigit():
+            raise DatasetError(f"{path}, line {n}: expected '<id> <value>', got {' '.join(fields)!r}")
+        out[int(fields[0])] = fields[1]
+    return out
+
+
+# A file with more malformed lines than this fraction is not CUB's: refuse it rather than guess.
+MAX_MALFORMED = 0.01
+
+
+def read_attribute_labels(path: Path) -> tuple[dict[int, np.ndarray], dict]:
+    """``image_attribute_labels.txt``: {image id: 312 labels}, and its problems.
+
+    Only the first three fields are read (``<image> <attribute> <is_present>``; 606 lines of the
+    released file carry six fields, which is harmless). A line that is short, not numeric, has
+    an attribute id outside 1..312 (id 0 would silently write attribute 312) or a label other
+    than 0/1 is skipped and reported with its line number.
+    """
+    labels, bad = {}, {}
+    lines = _numbered(path)
+    for n, fields in lines:
+        try:
+            if len(fields) < 3:
+                raise ValueError("fewer than 3 fields")
+            img, attr, present = int(fields[0]), int(fields[1]), int(fields[2])
+        except ValueError as exc:
+            why = str(exc) if str(exc) == "fewer than 3 fields" else "not a number"
+            bad.setdefault(why, []).append(n)
+            continue
+        if not 1 <= attr <= N_ATTRIBUTES:
+            bad.setdefault(f"attribute id outside 1..{N_ATTRIBUTES}", []).append(n)
+        elif present not in (0, 1) or img < 1:
+            bad.setdefault("image id below 1 or label not 0/1", []).append(n)
+        else:
+            labels.setdefault(img, np.zeros(N_ATTRIBUTES, np.float32))[attr - 1] = float(present)
+    n_bad = sum(map(len, bad.values()))
+    problems = {why: {"lines": len(ns), "first": ns[:10]} for why, ns in bad.items()}
+    if n_bad:
+        listing = "; ".join(f"{why}: line{'s' if len(ns) > 1 else ''} {', '.join(map(str, ns[:10]))}"
+                            f"{' …' if len(ns) > 10 else ''}" for why, ns in bad.items())
+        if n_bad > MAX_MALFORMED * max(1, len(lines)):
+            raise DatasetError(f"{path}: {n_bad} of {len(lines)} lines are malformed ({listing}); "
+                               f"is it CUB-200-2011's image_attribute_labels.txt?")
+        print(f"warning: {path}: skipped {n_bad} malformed line(s): {listing}", file=sys.stderr)
+    return labels, problems
 
 
 def find_attribute_names(cub: Path) -> Path:
@@ -66,16 +124,13 @@ def find_attribute_names(cub: Path) -> Path:
 
 def read_metadata(cub: Path) -> dict:
     root = cub / "CUB_200_2011"
-    images = {int(i): rel for i, rel in _lines(root / "images.txt")}
-    is_train = {int(i): t == "1" for i, t in _lines(root / "train_test_split.txt")}
+    images = _id_pairs(root / "images.txt")
+    is_train = {i: t == "1" for i, t in _id_pairs(root / "train_test_split.txt").items()}
     names = [" ".join(f[1:]) for f in _lines(find_attribute_names(cub))]
     if len(names) != N_ATTRIBUTES:
         raise DatasetError(f"{find_attribute_names(cub)}: {len(names)} attributes, expected {N_ATTRIBUTES}")
-    labels = {}
-    for fields in _lines(root / "attributes" / "image_attribute_labels.txt"):
-        img, attr, present = int(fields[0]), int(fields[1]), int(fields[2])   # first four fields only
-        labels.setdefault(img, np.zeros(N_ATTRIBUTES, np.float32))[attr - 1] = float(present)
-    return {"images": images, "is_train": is_train, "names": names, "labels": labels}
+    labels, problems = read_attribute_labels(root / "attributes" / "image_attribute_labels.txt")
+    return {"images": images, "is_train": is_train, "names": names, "labels": labels, "label_problems": problems}
 
 
 def square_crop(mask: np.ndarray, margin: float) -> tuple[int, int, int, int]:
@@ -142,6 +197,7 @@ def prepare(cub, segmentations, out, size: int = 80, margin: float = 0.1, limit:
     info = {"name": "cub", "source": f"CUB-200-2011 from {cub} and {segmentations}",
             "preparation": {"size": size, "margin": margin, "limit": limit,
                             "validation": "every 10th official train image",
-                            "counts": dict(sorted(counts.items()))},
+                            "counts": dict(sorted(counts.items())),
+                            "attribute_label_lines_skipped": meta["label_problems"]},
             "mask": "uint8, 255 = foreground (segmentation >= 0.5)"}
     return write_dataset(out, splits, meta["names"], "binary", info)
