@@ -10,7 +10,9 @@ import pytest
 
 class Host(ThreadingHTTPServer):
     """Serves ``files`` (path -> bytes) with HTTP Range support and scripted faults:
-    ``faults[path]`` = "404", "corrupt", or ("truncate", n) to cut the next transfer after n bytes."""
+    ``faults[path]`` = "404", "corrupt", ("truncate", n) to cut the next transfer after n bytes,
+    ("chunked", n) to send the next transfer chunked and break it off inside a chunk after n bytes,
+    or "wrong-range" to answer the next ranged request with a 206 that starts at byte 0."""
 
     daemon_threads = True
 
@@ -39,6 +41,27 @@ class _Handler(BaseHTTPRequestHandler):
         start = int(self.headers["Range"].split("=")[1].rstrip("-")) if self.headers.get("Range") else 0
         if start >= len(data):
             self.send_error(416)
+            return
+        if fault == "wrong-range" and start:
+            del host.faults[path]
+            start, claimed = 0, 0
+            self.send_response(206)
+            self.send_header("Content-Range", f"bytes {claimed}-{len(data) - 1}/{len(data)}")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            return
+        if isinstance(fault, tuple) and fault[0] == "chunked":
+            del host.faults[path]
+            self.send_response(206 if start else 200)
+            if start:
+                self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            body = data[start:]
+            self.wfile.write(f"{len(body):x}\r\n".encode() + body[:fault[1]])   # the chunk never ends
+            self.wfile.flush()
+            self.close_connection = True
             return
         self.send_response(206 if start else 200)
         if start:

@@ -3,6 +3,8 @@ and each stage's source deps are honest."""
 
 import json
 import os
+import re
+import shlex
 import subprocess
 import sys
 
@@ -48,10 +50,27 @@ def test_dag_follows_the_dataset_list(tmp_path, default_params, datasets):
     assert strip_names(dvc) == strip_names(smk)
     others = {"synth-faces", "synth-birds", "lfw", "cub"} - set(datasets)
     assert all(f"--dataset {d} " not in cmd for cmd in dvc for d in others)
-    assert {f"attr2img fetch --dataset {d} --out resources/{d}" for d in datasets} <= set(dvc)
+    assert {f"attr2img fetch --params params.yaml --dataset {d} --out resources/{d}" for d in datasets} <= set(dvc)
     # Snakemake's documented override selects the same jobs as editing params.yaml
     ws_default = make_workspace(tmp_path / "ws2", default_params)
     assert strip_names(snakemake_jobs(ws_default, config={"datasets": datasets})) == strip_names(dvc)
+
+
+def test_the_readme_command_reruns_one_datasets_fetch_alone(tmp_path, default_params):
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    cmd = re.search(r"`(snakemake resources/lfw/fetched.json [^`]*)`", readme).group(1)
+    ws = make_workspace(tmp_path / "ws", default_params)
+    for d in ("lfw", "cub"):                          # as if both had been fetched before
+        (ws / "resources" / d).mkdir(parents=True)
+        (ws / "resources" / d / "fetched.json").write_text("{}")
+    env = dict(os.environ, PATH=f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ['PATH']}")
+    out = subprocess.run([sys.executable, "-m", *shlex.split(cmd), "-n"], cwd=ws, env=env, capture_output=True,
+                         text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    jobs = [line.split()[1] for line in out.stdout.split("Job stats:")[1].split("total")[0].splitlines()
+            if len(line.split()) == 2 and line.split()[1].isdigit()]
+    assert "fetch" in out.stdout and jobs == ["1"], out.stdout
+    assert "resources/lfw/fetched.json" in out.stdout and "resources/cub/fetched.json" not in out.stdout
 
 
 def test_a_stage_in_one_front_end_only_is_detected(tmp_path, default_params):

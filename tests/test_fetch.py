@@ -156,3 +156,82 @@ def test_cli_fetch_lists_sources_and_reports_missing_files(tmp_path, capsys):
     assert "unknown source 'nope'" in capsys.readouterr().err
     assert main(["fetch", "--source", "cub"]) == 2
     assert "needs --dataset (or --source) and --out" in capsys.readouterr().err
+
+
+def test_a_chunked_transfer_that_breaks_off_is_retried(host, tmp_path):
+    archive, split = _lfw_like()
+    src = _source(host, archive, split)
+    host.faults["/a/lfw-funneled.tgz"] = ("chunked", len(archive) // 2)
+    card = fetch.run(src, tmp_path, FAST)                     # http.client.IncompleteRead escaped before
+    assert card["files"]["lfw-funneled.tgz"]["sha256"] == _sha(archive)
+    ranges = [r for path, r, _ in host.log if path == "/a/lfw-funneled.tgz"]
+    assert len(ranges) == 2 and ranges[0] is None, "one broken transfer, then a whole one"
+
+
+def test_a_206_for_other_bytes_is_not_appended(host, tmp_path):
+    archive, split = _lfw_like()
+    src = _source(host, archive, split)
+    (tmp_path / "lfw-funneled.tgz.partial").write_bytes(archive[:1000])    # a download to resume
+    host.faults["/a/lfw-funneled.tgz"] = "wrong-range"
+    card = fetch.run(src, tmp_path, FAST)
+    assert card["files"]["lfw-funneled.tgz"]["sha256"] == _sha(archive)
+    ranges = [r for path, r, _ in host.log if path == "/a/lfw-funneled.tgz"]
+    assert ranges == ["bytes=1000-", None], "the bad 206 was discarded and the file fetched whole"
+
+
+def test_a_killed_extraction_leaves_nothing_behind_on_the_next_run(host, tmp_path):
+    archive, split = _lfw_like()
+    stale = tmp_path / ".extract-lfw-funneled.tgz.k1ll3d"
+    (stale / "lfw_funneled").mkdir(parents=True)
+    (stale / "lfw_funneled" / "half.jpg").write_bytes(JPEG)
+    fetch.run(_source(host, archive, split), tmp_path, FAST)
+    assert not list(tmp_path.glob(".extract-*"))
+
+
+def test_an_unresolvable_host_fails_fast_without_backoff(tmp_path, monkeypatch):
+    import socket
+    import urllib.error
+
+    calls, sleeps = [], []
+    def urlopen(req, timeout):
+        calls.append(req.full_url)
+        raise urllib.error.URLError(socket.gaierror(-3, "Temporary failure in name resolution"))
+    monkeypatch.setattr(fetch.urllib.request, "urlopen", urlopen)
+    policy = Policy(attempts=3, backoff=2.0, timeout=5.0, progress=False, sleep=sleeps.append)
+    rf = RemoteFile("x.txt", ("http://a.invalid/x.txt", "http://b.invalid/x.txt"), md5="0" * 32)
+    with pytest.raises(FetchError, match="host name does not resolve"):
+        fetch.run(Source("s", (rf,)), tmp_path, policy)
+    assert calls == ["http://a.invalid/x.txt", "http://b.invalid/x.txt"] and sleeps == []
+
+
+def test_a_placed_file_that_does_not_verify_says_so_and_can_be_accepted(host, tmp_path, capsys):
+    from attr2img.cli import main
+
+    archive, split = _lfw_like()
+    src = _source(host, archive, split)
+    host.faults["/a/lfw-funneled.tgz"] = "404"
+    repacked = _tgz({"lfw_funneled": None, "lfw_funneled/Zico": None, "lfw_funneled/Zico/Zico_0001.jpg": JPEG})
+    (tmp_path / "lfw-funneled.tgz").write_bytes(repacked)
+    with pytest.raises(FetchError) as err:
+        fetch.run(src, tmp_path, FAST)
+    msg = str(err.value)
+    assert f"{tmp_path / 'lfw-funneled.tgz'} is there but does not verify ({len(repacked):,} bytes; sha256 " \
+           f"{_sha(repacked)}, expected {_sha(archive)})" in msg and "fetch.accept" in msg
+    card = fetch.run(src, tmp_path, FAST, accept={"lfw-funneled.tgz": _sha(repacked)})
+    assert card["files"]["lfw-funneled.tgz"]["checksum"].startswith("accepted non-reference copy")
+    assert (tmp_path / "lfw_funneled/Zico/Zico_0001.jpg").exists()
+    # the same through the CLI, with the opt-in on the command line
+    (tmp_path / "fetched.json").unlink()
+    assert main(["fetch", "--source", "lfw-funneled", "--out", str(tmp_path / "cli"), "--attempts", "1",
+                 "--timeout", "1", "--accept", "lfw-funneled.tgz=nothex"]) == 2
+    assert "expected FILE=SHA256" in capsys.readouterr().err
+
+
+def test_a_failed_dataset_fetch_leaves_no_stale_record(tmp_path):
+    out = tmp_path / "resources/lfw"
+    out.mkdir(parents=True)
+    (out / "fetched.json").write_text('{"dataset": "lfw", "sources": {}, "missing": {}}')
+    none = Source("empty", (RemoteFile("f.txt", (), md5="0" * 32),))
+    with pytest.raises(FetchError):
+        fetch.fetch_dataset("lfw", out, FAST, sources={name: none for name in fetch.DATASET_SOURCES["lfw"]})
+    assert not (out / "fetched.json").exists(), "a later prepare must not trust the old record"

@@ -148,15 +148,23 @@ def test_batched_landmarks_match_one_image_at_a_time(mtcnn):
             assert np.abs(a - b).max() < 1e-3
 
 
+def test_validation_holds_out_whole_identities():
+    people = [f"person_{i}" for i in range(500)]
+    val = lfw.validation_people(people)
+    assert 25 <= len(val) <= 75 and val == lfw.validation_people(reversed(people))     # ~10 %, order-free
+    assert len(lfw.validation_people(["a", "b"])) == 1 and lfw.validation_people(["a"]) == set()
+
+
 def test_attributes_join_split_and_counts(prepared):
     out, card = prepared
     counts = card["preparation"]["counts"]
     assert counts["dropped: no attribute row"] == 1
     assert counts["detector misses (median transform used)"] == 1
-    assert card["counts"] == {"train": 3, "val": 1, "test": 2}      # 4 train images, the last is validation
+    assert card["counts"]["test"] == 2 and card["counts"]["train"] + card["counts"]["val"] == 4
     assert card["attribute_names"] == NAMES and card["preparation"]["split"].startswith("View 1")
     train, val, test = (load_split(out, s) for s in ("train", "val", "test"))
-    assert list(val.ids) == ["Zico_0001"]
+    people = {split: {i.rsplit("_", 1)[0] for i in ds.ids} for split, ds in (("train", train), ("val", val))}
+    assert people["val"] and people["train"] and not people["val"] & people["train"], "split by identity"
     assert {i.rsplit("_", 1)[0] for i in [*train.ids, *val.ids]} == {"Aaron_Eckhart", "Zico"}
     assert {i.rsplit("_", 1)[0] for i in test.ids} == {"Colin_Powell"}
     row = train.attributes[list(train.ids).index("Aaron_Eckhart_0002")]

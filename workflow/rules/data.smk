@@ -3,6 +3,8 @@ rule fetch:
     # resumes, files put in by hand stay); the output is the record of what was verified
     input:
         SRC["fetch"],
+    params:
+        **P("fetch.accept"),
     output:
         "resources/{dataset}/fetched.json",
     log:
@@ -11,7 +13,7 @@ rule fetch:
     resources:
         **resources_of("default"),
     shell:
-        "attr2img fetch --dataset {wildcards.dataset} --out resources/{wildcards.dataset} 2> {log}"
+        "attr2img fetch --params params.yaml --dataset {wildcards.dataset} --out resources/{wildcards.dataset} 2> {log}"
 
 
 rule prepare:

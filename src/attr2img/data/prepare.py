@@ -80,10 +80,12 @@ def run(dataset: str, params: dict, out, fetched=None) -> dict:
     if dataset in synth.DATASETS:
         return prepare_synthetic(dataset, from_mapping(synth.SynthConfig, section), out)
     res = Path(fetched).parent
+    provenance = {"non_reference_copies": record.get("non_reference_copies", []),
+                  "fallbacks": {name: m["fallback"] for name, m in record["missing"].items()}}
     if dataset == "cub":
         cfg = from_mapping(cub.CubConfig, section)
         return cub.prepare(res / "cub", res / "cub-segmentations", out, size=cfg.size, margin=cfg.margin,
-                           limit=cfg.limit or None)
+                           limit=cfg.limit or None, fetched=provenance)
     # only what the fetch stage verified is read: a missing optional source means its fallback
     cfg = from_mapping(lfw.LfwConfig, section)
     limit = cfg.limit or None
@@ -91,7 +93,7 @@ def run(dataset: str, params: dict, out, fetched=None) -> dict:
     use_parts = cfg.masks == "auto" and "lfw-part-labels" in have
     return lfw.prepare(res / "lfw-funneled", res / "lfw-attributes" / "lfw_attributes.txt",
                        res / "lfw-view1" if "lfw-view1" in have else None, out, limit=limit,
-                       part_labels=res / "lfw-part-labels" if use_parts else None)
+                       part_labels=res / "lfw-part-labels" if use_parts else None, fetched=provenance)
 
 
 # -- the prepare stage's command line ------------------------------------------------------------

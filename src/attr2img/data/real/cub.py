@@ -154,8 +154,10 @@ def crop_resize(img: np.ndarray, box, size: int, order: int) -> np.ndarray:
     return np.clip(np.round(out), 0, 255).astype(np.uint8)
 
 
-def prepare(cub, segmentations, out, size: int = 80, margin: float = 0.1, limit: int | None = None) -> dict:
-    """Build the processed CUB dataset in ``out``; returns its card. ``limit``: first N listed images."""
+def prepare(cub, segmentations, out, size: int = 80, margin: float = 0.1, limit: int | None = None,
+            fetched: dict | None = None) -> dict:
+    """Build the processed CUB dataset in ``out``; returns its card. ``limit``: first N listed images;
+    ``fetched``: what the fetch record says of the files (non-reference copies), kept in the card."""
     cub, segmentations = Path(cub), Path(segmentations)
     meta = read_metadata(cub)
     img_root, seg_root = cub / "CUB_200_2011" / "images", segmentations / "segmentations"
@@ -199,5 +201,5 @@ def prepare(cub, segmentations, out, size: int = 80, margin: float = 0.1, limit:
                             "validation": "every 10th official train image",
                             "counts": dict(sorted(counts.items())),
                             "attribute_label_lines_skipped": meta["label_problems"]},
-            "mask": "uint8, 255 = foreground (segmentation >= 0.5)"}
+            "mask": "uint8, 255 = foreground (segmentation >= 0.5)", "fetched": fetched or {}}
     return write_dataset(out, splits, meta["names"], "binary", info)

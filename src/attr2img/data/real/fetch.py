@@ -29,9 +29,11 @@ preparation uses the fallback. Embedded synthetic datasets need nothing; their r
 from __future__ import annotations
 
 import hashlib
+import http.client
 import json
 import os
 import shutil
+import socket
 import sys
 import tarfile
 import tempfile
@@ -136,20 +138,41 @@ def digests(path: Path) -> dict:
     return {"sha256": sha.hexdigest(), "md5": md5.hexdigest()}
 
 
-def verify(rf: RemoteFile, path: Path, pinned: str | None = None) -> tuple[dict | None, str | None]:
-    """(digests, None) when ``path`` is ``rf``, else (None, why not). Reads the file once."""
-    if rf.size is not None and path.stat().st_size != rf.size:
-        return None, f"{path.stat().st_size} bytes, expected {rf.size}"
+def verify(rf: RemoteFile, path: Path, pinned: str | None = None,
+           accepted: str | None = None) -> tuple[dict | None, str | None]:
+    """(digests, None) when ``path`` is ``rf`` (or the copy whose SHA-256 the user ``accepted``),
+    else (None, why not, with its size beside the expected one). Reads the file once."""
+    size = path.stat().st_size
+    expected_size = f", expected {rf.size:,}" if rf.size is not None else ""
     got = digests(path)
+    if accepted and got["sha256"] == accepted.lower():
+        return {**got, "accepted": True}, None
+    if rf.size is not None and size != rf.size:
+        return None, f"{size:,} bytes{expected_size}; sha256 {got['sha256']}"
     for kind, want in (("sha256", rf.sha256 or pinned), ("md5", rf.md5)):
         if want and got[kind] != want:
-            return None, f"{kind} {got[kind]}, expected {want}"
+            return None, f"{size:,} bytes{expected_size}; {kind} {got[kind]}, expected {want}"
     return got, None
 
 
 # -- download ----------------------------------------------------------------------------------
 class _ClientError(Exception):
-    """An HTTP 4xx answer: retrying the same URL will not help."""
+    """An HTTP 4xx answer, or a host name that does not resolve: retrying the same URL will not help."""
+
+
+def _unresolvable(exc: BaseException) -> bool:
+    """A name-resolution failure (offline, or a dead host name): fail fast, do not back off."""
+    reason = getattr(exc, "reason", exc)
+    return isinstance(reason, socket.gaierror)
+
+
+def _content_range_start(value: str | None) -> int | None:
+    """The first byte of a ``Content-Range: bytes START-END/TOTAL`` header (None if absent or unreadable)."""
+    try:
+        unit, _, rng = (value or "").partition(" ")
+        return int(rng.split("-", 1)[0]) if unit == "bytes" else None
+    except ValueError:
+        return None
 
 
 def _download(url: str, partial: Path, policy: Policy, label: str) -> None:
@@ -166,10 +189,19 @@ def _download(url: str, partial: Path, policy: Policy, label: str) -> None:
         if 400 <= exc.code < 500:
             raise _ClientError(f"HTTP {exc.code} {exc.reason}") from None
         raise
+    except urllib.error.URLError as exc:
+        if _unresolvable(exc):
+            raise _ClientError(f"host name does not resolve ({exc.reason})") from None
+        raise
     with resp:
         resumed = resp.status == 206
         if have and not resumed:            # the server ignored the range: start over
             have = 0
+        if resumed and _content_range_start(resp.headers.get("Content-Range")) != have:
+            # a 206 for other bytes than asked: appending would corrupt the file; start over
+            partial.unlink(missing_ok=True)
+            raise OSError(f"the server resumed at {resp.headers.get('Content-Range')!r}, not at byte {have}; "
+                          f"the partial download was discarded")
         length = resp.headers.get("Content-Length")
         total = have + int(length) if length is not None else None
         with open(partial, "ab" if resumed else "wb") as f, \
@@ -182,17 +214,18 @@ def _download(url: str, partial: Path, policy: Policy, label: str) -> None:
             raise OSError(f"transfer ended after {partial.stat().st_size} of {total} bytes")
 
 
-def fetch_file(rf: RemoteFile, folder: Path, policy: Policy,
-               pinned: str | None = None) -> tuple[Path, dict | None, list[str]]:
+def fetch_file(rf: RemoteFile, folder: Path, policy: Policy, pinned: str | None = None,
+               accepted: str | None = None) -> tuple[Path, dict | None, list[str]]:
     """Make ``folder/rf.name`` a verified copy; returns (path, its digests, []) or
-    (path, None, the reasons it failed)."""
+    (path, None, the reasons it failed). A file in place that verifies never touches the network."""
     dest = folder / rf.name
     problems = []
     if dest.exists():
-        got, why = verify(rf, dest, pinned)
+        got, why = verify(rf, dest, pinned, accepted)
         if why is None:
             return dest, got, []
-        problems.append(f"{dest} is there but does not verify ({why})")
+        problems.append(f"{dest} is there but does not verify ({why}); to use this copy anyway, accept it: "
+                        f"add '{rf.name}: <its sha256>' under fetch.accept in params.yaml")
     partial = dest.with_name(dest.name + ".partial")
     for url in rf.urls:
         for attempt in range(policy.attempts):
@@ -201,13 +234,13 @@ def fetch_file(rf: RemoteFile, folder: Path, policy: Policy,
             except _ClientError as exc:
                 problems.append(f"{url}: {exc}")
                 break
-            except (urllib.error.URLError, OSError, ValueError) as exc:
+            except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as exc:
                 reason = getattr(exc, "reason", exc)
                 problems.append(f"{url}: {reason} (attempt {attempt + 1}/{policy.attempts})")
                 if attempt + 1 < policy.attempts:
                     policy.sleep(policy.backoff * 2 ** attempt)
                 continue
-            got, why = verify(rf, partial, pinned)
+            got, why = verify(rf, partial, pinned, accepted)
             if why is None:
                 os.replace(partial, dest)
                 return dest, got, []
@@ -232,6 +265,8 @@ def safe_extract(archive: Path, target: Path) -> list[str]:
     Members go to a temporary folder first; each top-level entry is then renamed into place,
     so a failure leaves the target as it was.
     """
+    for stale in target.glob(f".extract-{archive.name}.*"):     # left by a killed extraction
+        shutil.rmtree(stale, ignore_errors=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".extract-{archive.name}.", dir=target))
     try:
         with tarfile.open(archive) as tar:
@@ -257,8 +292,12 @@ def safe_extract(archive: Path, target: Path) -> list[str]:
 
 
 # -- the stage ---------------------------------------------------------------------------------
-def run(source: str | Source, out, policy: Policy | None = None) -> dict:
-    """Fetch, verify and extract every file of ``source`` into ``out``; returns the card."""
+def run(source: str | Source, out, policy: Policy | None = None, accept: dict | None = None) -> dict:
+    """Fetch, verify and extract every file of ``source`` into ``out``; returns the card.
+
+    ``accept`` (file name -> SHA-256): local copies to use although they are not the published
+    file (a repacked archive, a copy of a file no host serves); the card says so."""
+    accept = accept or {}
     src = SOURCES.get(source) if isinstance(source, str) else source
     if src is None:
         raise UsageError(f"unknown source {source!r}; known: {', '.join(SOURCES)}")
@@ -269,12 +308,14 @@ def run(source: str | Source, out, policy: Policy | None = None) -> dict:
     results, missing = {}, []
     for rf in src.files:
         pinned = previous.get(rf.name, {}).get("sha256") if not (rf.sha256 or rf.md5) else None
-        path, got, problems = fetch_file(rf, out, policy, pinned)
+        path, got, problems = fetch_file(rf, out, policy, pinned, accept.get(rf.name))
         if got is None:
             missing.append((rf, path, problems))
             continue
+        accepted = got.pop("accepted", False)
         results[rf.name] = {**got, "bytes": path.stat().st_size,
-                            "checksum": "published" if (rf.sha256 or rf.md5) else "pinned on first use"}
+                            "checksum": "accepted non-reference copy (params fetch.accept)" if accepted else
+                            "published" if (rf.sha256 or rf.md5) else "pinned on first use"}
     if missing:
         lines = [f"could not fetch {len(missing)} file(s) of {src.name!r}. Download each by hand, "
                  f"check it and put it at the path shown; `attr2img fetch` then verifies and uses it:"]
@@ -302,21 +343,25 @@ DATASET_SOURCES = {
 }
 
 
-def fetch_dataset(dataset: str, out, policy: Policy | None = None, sources: dict | None = None) -> dict:
+def fetch_dataset(dataset: str, out, policy: Policy | None = None, sources: dict | None = None,
+                  accept: dict | None = None) -> dict:
     """Fetch every source of ``dataset`` into ``out/<source>/``; write and return ``out/fetched.json``.
 
     A required source that cannot be had fails the stage, after every source has been tried,
     with one message naming each missing file; an optional one is recorded as missing with
-    the fallback that replaces it. ``sources`` (name -> Source) replaces ``SOURCES`` (tests).
+    the fallback that replaces it. The previous record is deleted first, so a failed fetch
+    leaves none for a later stage to trust. ``accept``: see :func:`run`. ``sources`` (name ->
+    Source) replaces ``SOURCES`` (tests).
     """
     if dataset not in DATASET_SOURCES:
         raise UsageError(f"unknown dataset {dataset!r}; known: {', '.join(DATASET_SOURCES)}")
     sources, out = sources or SOURCES, Path(out)
+    (out / "fetched.json").unlink(missing_ok=True)
     record = {"dataset": dataset, "sources": {}, "missing": {}}
     errors = []
     for name, fallback in DATASET_SOURCES[dataset].items():
         try:
-            record["sources"][name] = run(sources[name], out / name, policy)
+            record["sources"][name] = run(sources[name], out / name, policy, accept)
         except FetchError as exc:
             if fallback is None:
                 errors.append(str(exc))
@@ -328,15 +373,16 @@ def fetch_dataset(dataset: str, out, policy: Policy | None = None, sources: dict
         raise FetchError("\n".join(errors))
     if not DATASET_SOURCES[dataset]:
         record["note"] = "an embedded synthetic dataset: rendered offline by the prepare stage, nothing to fetch"
+    non_reference = sorted(f for card in record["sources"].values() for f, info in card["files"].items()
+                           if info["checksum"].startswith("accepted"))
+    if non_reference:
+        record["non_reference_copies"] = non_reference
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / "fetched.json", record)
     return record
 
 
 # -- the fetch stage's command line --------------------------------------------------------------
-PARAMS = False      # the sources are fixed by the dataset; nothing in params.yaml changes a fetch
-
-
 def add_arguments(p) -> None:
     p.description = ("download, verify and extract every file of a dataset (the DAG stage) or of one source; "
                      "a file put by hand where the error message says is verified and used")
@@ -348,6 +394,19 @@ def add_arguments(p) -> None:
     p.add_argument("--list", action="store_true", help="list every source with its files, checksums and URLs")
     p.add_argument("--attempts", type=int, default=3, help="tries per URL before the next one (default 3)")
     p.add_argument("--timeout", type=float, default=60.0, help="socket timeout in seconds (default 60)")
+    p.add_argument("--accept", action="append", default=[], metavar="FILE=SHA256",
+                   help="use this local copy although it is not the published file (repeatable; adds to "
+                        "params fetch.accept, which is where a DAG run should say it)")
+
+
+def _accepted(args, params) -> dict:
+    accept = dict((params or {}).get("fetch", {}).get("accept", {}))
+    for item in args.accept:
+        name, sep, sha = item.partition("=")
+        if not sep or len(sha) != 64 or any(c not in "0123456789abcdefABCDEF" for c in sha):
+            raise UsageError(f"--accept {item!r}: expected FILE=SHA256 (64 hex digits)")
+        accept[name] = sha
+    return accept
 
 
 def main(args, params=None) -> None:
@@ -359,11 +418,13 @@ def main(args, params=None) -> None:
         return
     if not args.out or not (args.source or args.dataset):
         raise UsageError("fetch needs --dataset (or --source) and --out, or --list")
-    policy = Policy(attempts=args.attempts, timeout=args.timeout)
+    policy, accept = Policy(attempts=args.attempts, timeout=args.timeout), _accepted(args, params)
     if args.dataset:
-        rec = fetch_dataset(args.dataset, args.out, policy)
+        rec = fetch_dataset(args.dataset, args.out, policy, accept=accept)
         missing = f"; missing, with a fallback: {', '.join(rec['missing'])}" if rec["missing"] else ""
-        print(f"{args.dataset}: {len(rec['sources'])} source(s) verified in {args.out}{missing}")
+        copies = f"; non-reference copies accepted: {', '.join(rec['non_reference_copies'])}" \
+            if rec.get("non_reference_copies") else ""
+        print(f"{args.dataset}: {len(rec['sources'])} source(s) verified in {args.out}{missing}{copies}")
         return
-    card = run(args.source, args.out, policy)
+    card = run(args.source, args.out, policy, accept)
     print(f"{args.source}: {len(card['files'])} file(s) verified in {args.out}")

@@ -106,10 +106,27 @@ def read_view1(folder: Path) -> dict | None:
     return split
 
 
+def _fraction(text: str) -> float:
+    """A deterministic number in [0, 1) from sha256(text)."""
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big") / 2 ** 64
+
+
 def identity_split(person: str) -> str:
     """The documented fallback: train when sha256(name) falls in the View 1 train fraction."""
-    h = int.from_bytes(hashlib.sha256(person.encode()).digest()[:8], "big") / 2 ** 64
-    return "train" if h < VIEW1_TRAIN_FRACTION else "test"
+    return "train" if _fraction(person) < VIEW1_TRAIN_FRACTION else "test"
+
+
+VAL_FRACTION = 0.1
+
+
+def validation_people(people) -> set[str]:
+    """The train identities held out for validation: sha256("val:" + name) below 0.1, so no
+    person is in both; at least one when there are two or more people."""
+    people = sorted(set(people))
+    val = {p for p in people if _fraction("val:" + p) < VAL_FRACTION}
+    if not val and len(people) > 1:
+        val = {min(people, key=lambda p: _fraction("val:" + p))}
+    return val
 
 
 # -- alignment ---------------------------------------------------------------------------------
@@ -216,12 +233,13 @@ def _part_label_masks(part_labels: Path, top: Path, mtcnn, fallback, tforms: dic
 
 
 def prepare(images_root, attributes_file, view1_folder, out, mtcnn=None, limit: int | None = None,
-            part_labels=None) -> dict:
+            part_labels=None, fetched: dict | None = None) -> dict:
     """Build the processed LFW dataset in ``out``; returns its card.
 
     ``images_root`` holds ``lfw_funneled/``; ``view1_folder`` (None: not fetched) may lack the View 1 lists;
     ``part_labels`` (a folder with the Part Labels, or None) selects the segmentation network
-    over the download-free template masks.
+    over the download-free template masks. ``fetched``: what the fetch record says of the
+    files (non-reference copies, fallbacks), kept in the card.
     """
     images_root = Path(images_root)
     top = images_root / "lfw_funneled"
@@ -270,8 +288,9 @@ def prepare(images_root, attributes_file, view1_folder, out, mtcnn=None, limit: 
             continue
         people.setdefault(split, []).append((face, mask, rows[key], f"{person}_{key[1]:04d}"))
     train = people.get("train", [])
-    n_val = max(1, len(train) // 10) if len(train) > 1 else 0
-    groups = {"train": train[:len(train) - n_val], "val": train[len(train) - n_val:], "test": people.get("test", [])}
+    held_out = validation_people(row[3].rsplit("_", 1)[0] for row in train)
+    groups = {"train": [r for r in train if r[3].rsplit("_", 1)[0] not in held_out],
+              "val": [r for r in train if r[3].rsplit("_", 1)[0] in held_out], "test": people.get("test", [])}
     splits = {}
     for s in SPLITS:
         if not groups[s]:
@@ -283,7 +302,8 @@ def prepare(images_root, attributes_file, view1_folder, out, mtcnn=None, limit: 
                             "split": "View 1 (peopleDevTrain / peopleDevTest)" if view1 is not None else
                             f"deterministic identity split: sha256(name) < {VIEW1_TRAIN_FRACTION:.4f} "
                             f"(View 1 files {'not fetched' if view1_folder is None else f'not found in {view1_folder}'})",
-                            "validation": "the last 10 % of the train images (at least one)",
+                            "validation": "10 % of the train identities, by sha256('val:' + name) (at least "
+                                          "one person): no person is in both train and validation",
                             "masks": mask_method, "limit": limit, "counts": dict(sorted(counts.items()))},
-            "mask": "uint8, 255 = foreground (hair and skin)"}
+            "mask": "uint8, 255 = foreground (hair and skin)", "fetched": fetched or {}}
     return write_dataset(out, splits, names, "continuous", info)
