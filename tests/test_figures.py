@@ -89,16 +89,19 @@ def test_missing_model_names_the_stage(tiny_models, tmp_path, tiny_params_file, 
     assert not (tmp_path / "f.png").exists()
 
 
-def test_report_assembles_tables_figures_and_reading(evaluated, tmp_path, tiny_params_file, capsys):
+def test_report_assembles_tables_figures_and_reading(evaluated, tiny_models, tmp_path, tiny_params_file, capsys):
     out, p = evaluated
+    data = tiny_models["synth-faces"][1].parent
     figs = tmp_path / "figures"
     figs.mkdir()
     for d in p["datasets"]:
         for stem in ("overview", "occluders", "figure3", "figure4", "figure5", "figure6"):
             (figs / f"{stem}-{d}.png").write_bytes(b"\x89PNG")
     md_path, html_path = tmp_path / "report.md", tmp_path / "report.html"
-    write_report(tiny_params_file, p, out / "tables", out / "metrics", figs, md_path, html_path)
+    write_report(tiny_params_file, p, out / "tables", out / "metrics", figs, data, md_path, html_path)
     md = md_path.read_text()
+    assert "**synth-faces**: a synthetic stand-in for LFW" in md and "24 train / 8 validation / 8 test images" in md
+    assert "synthetic stand-ins (synth-faces, synth-birds)" in md
     assert "## Reading against the paper" in md and "Table 1" in md and "Table 2" in md
     for d in p["datasets"]:
         assert f"**{d}, Table 1.**" in md and f"**{d}, Table 2.**" in md
@@ -109,8 +112,46 @@ def test_report_assembles_tables_figures_and_reading(evaluated, tmp_path, tiny_p
     # a missing figure names its stage
     (figs / "figure5-synth-birds.png").unlink()
     assert main(["report", "--params", str(tiny_params_file), "--tables", str(out / "tables"), "--metrics",
-                 str(out / "metrics"), "--figures", str(figs), "--out", str(md_path), "--html", str(html_path)]) == 3
+                 str(out / "metrics"), "--figures", str(figs), "--data", str(data), "--out", str(md_path),
+                 "--html", str(html_path)]) == 3
     assert "figure5 stage" in capsys.readouterr().err
+
+
+def test_missing_metrics_name_the_stage_that_writes_them(evaluated, tmp_path, tiny_params_file, capsys):
+    out, _ = evaluated
+    empty = tmp_path / "table1"
+    empty.mkdir()
+    assert main(["tables", "--params", str(tiny_params_file), "--table1", str(empty), "--table2",
+                 str(out / "metrics/table2"), "--out", str(tmp_path / "t")]) == 3
+    err = capsys.readouterr().err
+    assert "missing" in err and "attr2img evaluate-recon" in err and "Traceback" not in err
+    assert not (tmp_path / "t").exists()
+
+
+def test_the_report_says_what_the_real_data_cards_say(default_params):
+    import copy
+
+    from attr2img.report import describe_dataset, profile_note
+
+    card = {"name": "lfw", "counts": {"train": 9000, "val": 1000, "test": 3000}, "attribute_names": ["a"] * 73,
+            "attribute_kind": "continuous",
+            "preparation": {"split": "deterministic identity split: sha256(name) < 0.7024 (View 1 files not fetched)",
+                            "validation": "10 % of the train identities",
+                            "masks": {"method": "random walker seeded from the face template (download-free)"},
+                            "counts": {"detector misses (median transform used)": 12, "dropped: no attribute row": 0}},
+            "fetched": {"non_reference_copies": ["lfw-funneled.tgz"],
+                        "fallbacks": {"lfw-view1": "a deterministic identity split"}}}
+    text = describe_dataset(card)
+    for words in ("the real dataset", "deterministic identity split", "random walker", "detector misses "
+                  "(median transform used): 12", "lfw-view1 was not fetched", "Non-reference copies were used",
+                  "lfw-funneled.tgz"):
+        assert words in text, words
+    assert "dropped: no attribute row" not in text, "zero counts are left out"
+    paper = copy.deepcopy(default_params)
+    paper["model"]["width"], paper["inference"]["iterations"] = 1.0, 1000
+    assert "the paper's network width" in profile_note(paper, [card])
+    assert "synthetic" not in profile_note(default_params, [card]) and "width 0.125" in \
+        profile_note(default_params, [card])
 
 
 def test_report_reading_follows_the_numbers(evaluated, tmp_path):

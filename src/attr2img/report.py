@@ -7,10 +7,10 @@ whether the gap exceeds two standard errors), so the words stay true when the nu
 from __future__ import annotations
 
 import html
-import json
 import re
 from pathlib import Path
 
+from attr2img.artifacts import read_json
 from attr2img.atomic import atomic_path
 from attr2img.catalog import CONDITIONAL, GENERATORS as GEN, LABELS
 from attr2img.errors import ArtifactError
@@ -24,7 +24,7 @@ def _separated(a: dict, b: dict) -> bool:
 
 
 def read_table1(metrics_dir: Path, dataset: str) -> list[str]:
-    m = {g: json.loads((metrics_dir / "table1" / dataset / f"{g}.json").read_text()) for g in GEN}
+    m = {g: read_json(metrics_dir / "table1" / dataset / f"{g}.json", "attr2img evaluate-recon") for g in GEN}
     rows = [k for k in m["vae"] if k.startswith(("recon_", "complete_"))]
     wins = {g: 0 for g in GEN}
     lines, clear = [], 0
@@ -44,7 +44,7 @@ def read_table1(metrics_dir: Path, dataset: str) -> list[str]:
 
 
 def read_table2(metrics_dir: Path, dataset: str) -> list[str]:
-    r = json.loads((metrics_dir / "table2" / f"{dataset}.json").read_text())
+    r = read_json(metrics_dir / "table2" / f"{dataset}.json", "attr2img evaluate-attributes")
     cos = {k: r[k]["cosine"]["mean"] for k in ("NN", "NNblur", *CONDITIONAL)}
     order = sorted(cos, key=lambda k: -cos[k])
     beats_nn = [LABEL[g] for g in CONDITIONAL if cos[g] > cos["NN"]]
@@ -55,15 +55,65 @@ def read_table2(metrics_dir: Path, dataset: str) -> list[str]:
             f"{r['regressor_on_test_images']['cosine']['mean']:.3f} (paper, LFW: 0.98)."]
 
 
-def build(params: dict, tables_dir: Path, metrics_dir: Path, figures: list[str], params_text: str) -> str:
+SYNTHETIC = {"synth-faces": "LFW", "synth-birds": "CUB-200-2011"}
+
+
+def describe_dataset(card: dict) -> str:
+    """One paragraph from a processed dataset's card: what the data is and what preparation did."""
+    name, counts = card["name"], card["counts"]
+    size = f"{counts['train']:,} train / {counts['val']:,} validation / {counts['test']:,} test images"
+    if name in SYNTHETIC:
+        return (f"- **{name}**: a synthetic stand-in for {SYNTHETIC[name]}, rendered offline by the prepare stage "
+                f"(seed {card['generator']['seed']}); {size}, {len(card['attribute_names'])} "
+                f"{card['attribute_kind']} attributes.")
+    prep, fetched = card.get("preparation", {}), card.get("fetched", {})
+    parts = [f"- **{name}**: the real dataset; {size}, {len(card['attribute_names'])} {card['attribute_kind']} "
+             f"attributes."]
+    if "split" in prep:
+        parts.append(f"Split: {prep['split']}; validation: {prep['validation']}.")
+    elif "validation" in prep:
+        parts.append(f"Validation: {prep['validation']}.")
+    if isinstance(prep.get("masks"), dict):
+        parts.append(f"Masks: {prep['masks']['method']}.")
+    skipped = {k: v for k, v in prep.get("counts", {}).items() if v}
+    if skipped:
+        parts.append("Preparation counted: " + "; ".join(f"{k}: {v:,}" for k, v in skipped.items()) + ".")
+    lines = {k: v["lines"] for k, v in prep.get("attribute_label_lines_skipped", {}).items()}
+    if lines:
+        parts.append("Attribute label lines skipped: " + "; ".join(f"{k}: {v}" for k, v in lines.items()) + ".")
+    for source, fallback in fetched.get("fallbacks", {}).items():
+        parts.append(f"{source} was not fetched; used instead: {fallback}.")
+    if fetched.get("non_reference_copies"):
+        parts.append("**Non-reference copies were used** (accepted in params fetch.accept, their checksums differ "
+                     "from the published files): " + ", ".join(fetched["non_reference_copies"]) + ".")
+    return " ".join(parts)
+
+
+def profile_note(params: dict, cards: list[dict]) -> str:
+    """How this run's recipe and data compare with the paper's, from the parameters and the cards."""
+    width, synthetic = params["model"]["width"], [c["name"] for c in cards if c["name"] in SYNTHETIC]
+    notes = []
+    if width < 1.0:
+        notes.append(f"networks at width {width} of the paper's")
+    if params["inference"]["iterations"] < 1000:
+        notes.append(f"{params['inference']['iterations']} posterior-inference iterations (the paper: 1,000)")
+    if synthetic:
+        notes.append("synthetic stand-ins (" + ", ".join(synthetic) + ") rather than LFW and CUB")
+    if not notes:
+        return ("This run uses the paper's network width and inference schedule on the real datasets; "
+                "the comparison below is about the orderings the paper reports.")
+    return ("This run differs from the paper: " + "; ".join(notes) + ". Absolute numbers are therefore not "
+            "comparable with the paper's; the comparison below is about the orderings the paper reports.")
+
+
+def build(params: dict, tables_dir: Path, metrics_dir: Path, figures: list[str], params_text: str,
+          cards: list[dict]) -> str:
     datasets = params["datasets"]
     md = ["# attr2img results report", "",
           f"Produced by git revision `{git_revision()}` with the parameters at the end of this report. "
           f"Datasets: {', '.join(datasets)}. Networks at width {params['model']['width']} (the paper's: 1.0).", ""]
-    md += ["## Reading against the paper", "",
-           "The default profile trains far smaller networks for far fewer steps than the paper, on "
-           "synthetic stand-ins for LFW and CUB, so absolute numbers are not comparable with the paper's; "
-           "the comparison below is about the orderings the paper reports.", ""]
+    md += ["## Data", ""] + [describe_dataset(c) for c in cards] + [""]
+    md += ["## Reading against the paper", "", profile_note(params, cards), ""]
     for d in datasets:
         md += read_table1(metrics_dir, d) + read_table2(metrics_dir, d)
     md.append("")
@@ -122,8 +172,10 @@ def to_html(md: str) -> str:
             "td,th{border:1px solid #999;padding:2px 6px}</style></head><body>\n" + "\n".join(out) + "\n</body></html>\n")
 
 
-def write_report(params_path, params: dict, tables_dir, metrics_dir, figures_dir, out_md, out_html) -> None:
+def write_report(params_path, params: dict, tables_dir, metrics_dir, figures_dir, data_dir, out_md,
+                 out_html) -> None:
     out_md = Path(out_md)
+    cards = [read_json(Path(data_dir) / d / "card.json", f"attr2img prepare --dataset {d}") for d in params["datasets"]]
     figs = []
     for d in params["datasets"]:
         for stem in ("overview", "occluders", "figure3", "figure4", "figure5", "figure6"):
@@ -131,7 +183,7 @@ def write_report(params_path, params: dict, tables_dir, metrics_dir, figures_dir
             if not path.exists():
                 raise ArtifactError(f"missing {path}; it is written by the {stem} stage (attr2img {stem})")
             figs.append(str(path.relative_to(out_md.parent) if path.is_relative_to(out_md.parent) else path))
-    md = build(params, Path(tables_dir), Path(metrics_dir), figs, Path(params_path).read_text())
+    md = build(params, Path(tables_dir), Path(metrics_dir), figs, Path(params_path).read_text(), cards)
     with atomic_path(out_md) as tmp:
         tmp.write_text(md)
     with atomic_path(out_html) as tmp:
@@ -141,10 +193,11 @@ def write_report(params_path, params: dict, tables_dir, metrics_dir, figures_dir
 def add_arguments(p) -> None:
     for name, what in (("tables", "folder of table1/2 .md (the tables stage's output)"),
                        ("metrics", "folder of the Table 1 and 2 metrics"), ("figures", "folder of the figures"),
+                       ("data", "folder of the processed datasets (their cards describe the data)"),
                        ("out", "output Markdown"), ("html", "output HTML")):
         p.add_argument(f"--{name}", required=True, help=what)
 
 
 def main(args, params: dict) -> None:
-    write_report(args.params, params, args.tables, args.metrics, args.figures, args.out, args.html)
+    write_report(args.params, params, args.tables, args.metrics, args.figures, args.data, args.out, args.html)
     print(f"wrote {args.out} and {args.html}")

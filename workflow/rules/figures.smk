@@ -112,6 +112,7 @@ rule figure6:
 
 rule report:
     input:
+        expand("data/processed/{dataset}", dataset=config["datasets"]),
         "results/tables/table1.md",
         "results/tables/table2.md",
         "results/tables/table1.csv",
@@ -133,4 +134,4 @@ rule report:
         **resources_of("default"),
     shell:
         "attr2img report --params params.yaml --tables results/tables --metrics results/metrics"
-        " --figures results/figures --out results/report.md --html results/report.html 2> {log}"
+        " --figures results/figures --data data/processed --out results/report.md --html results/report.html 2> {log}"

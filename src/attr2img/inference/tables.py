@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from pathlib import Path
 
+from attr2img.artifacts import read_json
 from attr2img.atomic import atomic_path
 from attr2img.catalog import CONDITIONAL, GENERATORS
 
@@ -41,14 +41,14 @@ def _cell(m: dict) -> str:
 
 
 def table1(metrics_dir: Path, datasets, models=GENERATORS) -> tuple[str, list[list]]:
-    md = [f"# Table 1: reconstruction and completion error\n",
+    md = ["# Table 1: reconstruction and completion error\n",
           "Per-pixel MSE with pixels on [0, 1], ×10³, mean ± standard error over the test images "
           "(lower is better). Paper values: Yan et al. 2016, Table 1 (LFW for faces, CUB for birds; "
           "unit not stated in the paper, so a reference only).\n"]
     rows = [["dataset", "task", "model", "mean", "sem", "n_images", "paper"]]
     for d in datasets:
         family = PAPER_FAMILY.get(d)
-        per_model = {m: json.loads((metrics_dir / d / f"{m}.json").read_text()) for m in models}
+        per_model = {m: read_json(metrics_dir / d / f"{m}.json", "attr2img evaluate-recon") for m in models}
         present = [k for k in per_model[models[0]] if k.startswith(("recon_", "complete_"))]
         tasks = [k for k in ROW_NAMES if k in present] + sorted(k for k in present if k not in ROW_NAMES)
         n = per_model[models[0]]["n_images"]
@@ -73,7 +73,7 @@ def table2(metrics_dir: Path, datasets) -> tuple[str, list[list]]:
           "are better. Paper values: Yan et al. 2016, Table 2 (LFW only).\n"]
     rows = [["dataset", "method", "cosine_mean", "cosine_sem", "mse_mean", "mse_sem", "paper_cosine", "paper_mse"]]
     for d in datasets:
-        r = json.loads((metrics_dir / f"{d}.json").read_text())
+        r = read_json(metrics_dir / f"{d}.json", "attr2img evaluate-attributes")
         faces = PAPER_FAMILY.get(d) == "faces"
         md.append(f"\n## {d} ({r['n_test']} test vectors, best of {r['n_samples']} samples)\n")
         md.append("| method | cosine similarity | MSE | paper cosine | paper MSE |")
