@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -17,10 +18,13 @@ import torch
 from attr2img.atomic import atomic_dir
 from attr2img.config import from_mapping
 from attr2img.device import add_device_argument, resolve_device
-from attr2img.errors import AttributeInputError
+from attr2img.catalog import GENERATORS
+from attr2img.data.loader import MODEL_SIZE, resize_u8
+from attr2img.data.real.readimg import load_rgb
+from attr2img.errors import AttributeInputError, DatasetError, UsageError
 from attr2img.images import to_model_space, to_uint8
 from attr2img.inference.config import EvaluationConfig
-from attr2img.inference.occluders import occlude, occluder_masks
+from attr2img.inference.occluders import OCCLUDERS, occlude, occluder_masks
 from attr2img.inference.posterior import InferenceConfig, infer
 from attr2img.models.store import load_model
 from attr2img.train.config import TrainConfig
@@ -29,27 +33,24 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".ppm", ".tif", ".tiff")
 
 
 def read_images(paths) -> tuple[np.ndarray, list[str]]:
-    """Image files or folders of images -> uint8 (N, 64, 64, 3) (resized when needed) and names."""
-    from skimage.io import imread
-    from skimage.transform import resize
-
+    """Image files or folders of images -> uint8 (N, 64, 64, 3) and names. Any format Pillow reads,
+    converted to RGB (CMYK, palette, grayscale) and resized as the loader resizes datasets."""
     files = []
     for p in map(Path, paths):
+        if not p.exists():
+            raise DatasetError(f"no such image or folder: {p}")
         files += sorted(f for f in p.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES) if p.is_dir() else [p]
     if not files:
-        raise AttributeInputError(f"no images found in {', '.join(map(str, paths))}")
+        raise DatasetError(f"no images ({', '.join(IMAGE_SUFFIXES)}) found in {', '.join(map(str, paths))}")
     out = []
     for f in files:
-        try:
-            img = imread(f)
-        except (OSError, ValueError, SyntaxError) as exc:
-            raise AttributeInputError(f"cannot read image {f}: {exc}") from None
-        if img.ndim == 2:
-            img = np.repeat(img[..., None], 3, axis=2)
-        img = img[..., :3]
-        if img.shape[:2] != (64, 64):
-            img = (resize(img, (64, 64), anti_aliasing=True, preserve_range=True)).round()
-        out.append(np.clip(img, 0, 255).astype(np.uint8))
+        img = load_rgb(f, Counter())
+        if img is None:
+            raise DatasetError(f"cannot read {f}: not an image file, or a truncated one")
+        if img.shape[:2] != (MODEL_SIZE, MODEL_SIZE):
+            x = torch.from_numpy(img)[None]
+            img = resize_u8(x, torch.zeros(x.shape[:3], dtype=torch.uint8))[0][0].numpy()
+        out.append(img)
     return np.stack(out), [f.stem for f in files]
 
 
@@ -67,6 +68,9 @@ def read_attributes(path) -> np.ndarray:
 def _run(model_dir, images: np.ndarray, attributes, occluder: str | None, cfg: InferenceConfig,
          device="cpu", seed: int = 0) -> dict:
     model, card = load_model(model_dir, resolve_device(device))
+    if card["model"] not in GENERATORS:
+        raise UsageError(f"{model_dir} holds the {card['model']}, not a generator: give a {', '.join(GENERATORS)} "
+                         f"folder, e.g. models/{card.get('dataset', 'synth-faces')}/discvae")
     dev = next(model.parameters()).device
     names = card["attribute_names"]
     y = torch.as_tensor(np.asarray(attributes, np.float32))
@@ -102,7 +106,7 @@ def add_arguments(p, occluder: bool = False) -> None:
     p.add_argument("--attributes", required=True,
                    help="attribute vectors: a .npy (N, A) or text file with one vector per line, in image order")
     if occluder:
-        p.add_argument("--occluder", required=True, help="eyes, mouth, face, right_half, block8 or block16")
+        p.add_argument("--occluder", required=True, choices=OCCLUDERS, help="where to hide pixels")
     p.add_argument("--out", required=True, help="output folder (one PNG per image, plus latents.npy)")
     add_device_argument(p)
 

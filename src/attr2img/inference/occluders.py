@@ -17,9 +17,11 @@ import numpy as np
 import torch
 
 from attr2img.data.synth import faces as synth_faces
+from attr2img.errors import UsageError
 
 FACE = ("eyes", "mouth", "face", "right_half")
 BIRD = ("block8", "block16")
+OCCLUDERS = (*FACE, *BIRD)
 ALL = FACE + BIRD
 
 
@@ -43,6 +45,8 @@ def _box_mask(box, size: int) -> np.ndarray:
 
 def occluder_masks(name: str, n: int, size: int = 64, seed: int = 0) -> torch.Tensor:
     """(n, 1, size, size) masks, 1 = occluded, for occluder ``name``."""
+    if name not in OCCLUDERS:
+        raise UsageError(f"unknown occluder {name!r}; choose one of {', '.join(OCCLUDERS)}")
     if name in FACE:
         m = _box_mask(face_template_boxes()[name], size)
         return torch.from_numpy(np.broadcast_to(m, (n, 1, size, size)).copy())
