@@ -73,6 +73,16 @@ def test_the_readme_command_reruns_one_datasets_fetch_alone(tmp_path, default_pa
     assert "resources/lfw/fetched.json" in out.stdout and "resources/cub/fetched.json" not in out.stdout
 
 
+def test_snakemake_lint_finds_only_the_documented_conda_lint():
+    out = subprocess.run([sys.executable, "-m", "snakemake", "--lint", "-d", str(ROOT), "-s", str(ROOT / "Snakefile")],
+                         capture_output=True, text=True, cwd=ROOT)
+    text = out.stdout + out.stderr
+    lints = [line.strip() for line in text.splitlines() if line.strip().startswith("* ")]
+    rules = [line for line in text.splitlines() if line.startswith("Lints for rule ")]
+    assert rules and len(lints) == len(rules), text[-3000:]
+    assert all(lint.startswith("* Specify a conda environment or container for each rule") for lint in lints), lints
+
+
 def test_a_stage_in_one_front_end_only_is_detected(tmp_path, default_params):
     ws = make_workspace(tmp_path / "ws", default_params)
     dvc_yaml = yaml.safe_load((ws / "dvc.yaml").read_text())

@@ -148,6 +148,12 @@ def test_batched_landmarks_match_one_image_at_a_time(mtcnn):
             assert np.abs(a - b).max() < 1e-3
 
 
+def test_a_missing_module_of_facenet_is_named():
+    msg = lfw.missing_module_message(ImportError("No module named 'requests'", name="requests"))
+    assert "'requests'" in msg and "[lfw]" in msg
+    assert "--no-deps facenet-pytorch==2.6.0" in lfw.missing_module_message(ImportError(name="facenet_pytorch"))
+
+
 def test_validation_holds_out_whole_identities():
     people = [f"person_{i}" for i in range(500)]
     val = lfw.validation_people(people)

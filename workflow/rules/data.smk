@@ -18,8 +18,8 @@ rule fetch:
 
 rule prepare:
     input:
-        "resources/{dataset}/fetched.json",
         SRC["prepare"],
+        fetched="resources/{dataset}/fetched.json",
     output:
         directory("data/processed/{dataset}"),
     params:
@@ -30,4 +30,4 @@ rule prepare:
     resources:
         **resources_of("default"),
     shell:
-        "attr2img prepare --params params.yaml --dataset {wildcards.dataset} --fetched {input[0]} --out {output} 2> {log}"
+        "attr2img prepare --params params.yaml --dataset {wildcards.dataset} --fetched {input.fetched} --out {output} 2> {log}"

@@ -40,7 +40,7 @@ from attr2img.data.real import partlabels
 from attr2img.data.synth import faces as synth_faces
 from attr2img.data.fmt import SPLITS, Split, write_dataset
 from attr2img.data.real.readimg import load_rgb
-from attr2img.errors import DatasetError
+from attr2img.errors import DatasetError, UsageError
 
 
 @dataclass(frozen=True)
@@ -130,14 +130,23 @@ def validation_people(people) -> set[str]:
 
 
 # -- alignment ---------------------------------------------------------------------------------
+def missing_module_message(exc: ImportError) -> str:
+    """What to install when importing facenet-pytorch failed, naming the module that is missing."""
+    if exc.name in (None, "facenet_pytorch"):
+        return ("LFW alignment needs facenet-pytorch: pip install --no-deps facenet-pytorch==2.6.0 "
+                "(its metadata pins an old torch; it runs with ours)")
+    return (f"LFW alignment: facenet-pytorch imports {exc.name!r}, which is not installed: "
+            f"pip install -e '.[lfw]' (torchvision and requests) or pip install {exc.name}")
+
+
 def detector(device: str | None = None):
     """facenet-pytorch's MTCNN on ``device`` (None: CUDA when present, else the CPU)."""
+    import torch
+
     try:
-        import torch
         from facenet_pytorch import MTCNN
-    except ImportError:
-        raise DatasetError("LFW alignment needs facenet-pytorch: pip install --no-deps facenet-pytorch==2.6.0 "
-                           "(its metadata pins an old torch; it runs with ours)") from None
+    except ImportError as exc:
+        raise UsageError(missing_module_message(exc)) from None
     return MTCNN(keep_all=False, device=device or ("cuda" if torch.cuda.is_available() else "cpu"))
 
 
