@@ -5,6 +5,7 @@ from 127.0.0.1 to the per-dataset fetch (``fetch_dataset``, what ``attr2img fetc
 runs); then Snakemake runs every later stage on ``datasets: [lfw, cub]`` unchanged.
 """
 
+import gzip
 import hashlib
 import json
 import os
@@ -99,7 +100,8 @@ def test_cli_fetch_names_every_missing_file_of_a_dataset(monkeypatch, tmp_path, 
 def _params(datasets):
     p = tiny(yaml.safe_load((ROOT / "params.yaml").read_text()))
     p["datasets"] = datasets
-    p["train"].update(device="cpu", batch_size=2, epochs={d: {m: 1 for m in MODELS} for d in datasets})
+    p["train"].update(device="cpu", batch_size=2,
+                      epochs={d: {m: 1 for m in MODELS} for d in [*datasets, "synth-faces", "synth-birds"]})
     p["inference"].update(n_test=2, batch_size=2, iterations=2, n_examples=2)
     p["table2"].update(n_test=2, n_samples=2, batch_size=2)
     return p
@@ -112,8 +114,12 @@ def test_snakemake_runs_every_later_stage_on_lfw_and_cub(server, tmp_path):
     params = _params(REAL)
     params["datasets"] = ["synth-faces", "synth-birds"]
     ws = make_workspace(tmp_path / "ws", params)
+    # a user's own copy of the segmentations: the same files, packed again, so not the published bytes
+    repacked = gzip.compress(gzip.decompress(server.files["/segmentations.tgz"]), compresslevel=1, mtime=0)
+    (ws / "resources/cub/cub-segmentations").mkdir(parents=True)
+    (ws / "resources/cub/cub-segmentations/segmentations.tgz").write_bytes(repacked)
     for d in REAL:                                      # what the fetch stage would have done
-        fetch.fetch_dataset(d, ws / "resources" / d, FAST, server.sources)
+        fetch.fetch_dataset(d, ws / "resources" / d, FAST, server.sources, accept={"segmentations.tgz": _sha(repacked)})
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")   # attr2img
     res = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "2", "--config", "datasets=[lfw, cub]"],
                          cwd=ws, env=env, capture_output=True, text=True)
@@ -125,6 +131,8 @@ def test_snakemake_runs_every_later_stage_on_lfw_and_cub(server, tmp_path):
     assert lfw_card["preparation"]["masks"]["method"].startswith("random walker"), "Part Labels were not fetched"
     assert lfw_card["image_size"] == 64 and len(lfw_card["attribute_names"]) == 73
     cub_card = json.loads((ws / "data/processed/cub/card.json").read_text())
+    assert cub_card["fetched"]["non_reference_copies"] == ["segmentations.tgz"]
+    assert "Non-reference copies were used" in (ws / "results/report.md").read_text()
     assert cub_card["image_size"] == 80 and cub_card["attribute_kind"] == "binary"
     for d in REAL:
         for m in MODELS:
