@@ -38,7 +38,7 @@ def test_every_stage_of_the_cli_is_in_the_dag(default_dags, default_params):
     for name, *_ in dvc.values():
         per_stage[name.split("@")[0]] += 1
     assert per_stage == {"fetch": n_data, "prepare": n_data, "overview": n_data, "occluders": n_data, "train": n_data * len(MODELS),
-                         "evaluate-recon": n_data * len(GENERATORS), "evaluate-attributes": n_data, "tables": 1,
+                         "evaluate-recon": n_data * len(GENERATORS), "evaluate-attributes": n_data, "tables": 1, "claims": 1,
                          "figure3": n_data, "figure4": n_data, "figure5": n_data, "figure6": n_data, "report": 1}
 
 

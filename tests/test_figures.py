@@ -7,7 +7,8 @@ import pytest
 
 from attr2img.cli import main
 from attr2img.figures import figure3, figure4, figure5, figure6
-from attr2img.inference import evaluate_attributes, evaluate_recon, tables
+from attr2img.atomic import write_json
+from attr2img.inference import claims, evaluate_attributes, evaluate_recon, tables
 from attr2img.inference.config import EvaluationConfig, Table2Config
 from attr2img.report import to_html, write_report
 from conftest import GENERATORS
@@ -26,8 +27,10 @@ def evaluated(tiny_models, tiny_params, tmp_path_factory):
                                     device="cpu")
         evaluate_attributes.evaluate({"regressor": models / "regressor", "cvae": models / "cvae",
                                       "discvae": models / "discvae"},
-                                     data, Table2Config(**p["table2"]), out / "metrics/table2" / f"{d}.json", device="cpu")
+                                     data, Table2Config(**p["table2"]), out / "metrics/table2" / f"{d}.json",
+                                     out / "inference" / d / "table2.npz", device="cpu")
     tables.write_tables(out / "metrics/table1", out / "metrics/table2", out / "tables", p["datasets"])
+    write_json(out / "metrics/claims.json", claims.ledger(out / "inference", p["datasets"]))
     return out, p
 
 
@@ -102,13 +105,14 @@ def test_report_assembles_tables_figures_and_reading(evaluated, tiny_models, tmp
     md = md_path.read_text()
     assert "**synth-faces**: a synthetic stand-in for LFW" in md and "24 train / 8 validation / 8 test images" in md
     assert "synthetic stand-ins (synth-faces, synth-birds)" in md
+    assert "## Claims ledger" in md and "| synth-birds | disCVAE < CVAE in recon_full error |" in md
     assert "## Reading against the paper" in md and "Table 1" in md and "Table 2" in md
     for d in p["datasets"]:
         assert f"**{d}, Table 1.**" in md and f"**{d}, Table 2.**" in md
         assert f"figures/figure6-{d}.png" in md
     assert "```yaml" in md and "git revision" in md
     html = html_path.read_text()
-    assert html.count("<table>") == 2 * len(p["datasets"]) and "<img" in html
+    assert html.count("<table>") == 2 * len(p["datasets"]) + 1 and "<img" in html     # Tables 1, 2 and the ledger
     # a missing figure names its stage
     (figs / "figure5-synth-birds.png").unlink()
     assert main(["report", "--params", str(tiny_params_file), "--tables", str(out / "tables"), "--metrics",

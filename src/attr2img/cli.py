@@ -42,6 +42,7 @@ STAGES = {
     "evaluate-attributes": Stage("attr2img.inference.evaluate_attributes",
                                  "Table 2: generated samples judged by the regressor"),
     "tables": Stage("attr2img.inference.tables", "assemble Tables 1 and 2 from the metrics"),
+    "claims": Stage("attr2img.inference.claims", "the paper's claims, each with a verdict from a paired interval"),
     "figure3": Stage("attr2img.figures.figure3", "Figure 3: attribute-conditioned generation"),
     "figure4": Stage("attr2img.figures.figure4", "Figure 4: attribute progression"),
     "figure5": Stage("attr2img.figures.figure5", "Figure 5: disentangling foreground and background"),

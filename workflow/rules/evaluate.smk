@@ -31,6 +31,7 @@ rule evaluate_attributes:
         SRC["evaluate-attributes"],
     output:
         "results/metrics/table2/{dataset}.json",
+        "results/inference/{dataset}/table2.npz",
     params:
         **P("table2", "train.device", "train.threads"),
     log:
@@ -41,7 +42,26 @@ rule evaluate_attributes:
     shell:
         "attr2img evaluate-attributes --params params.yaml --dataset {wildcards.dataset} --data data/processed/{wildcards.dataset}"
         " --regressor models/{wildcards.dataset}/regressor --cvae models/{wildcards.dataset}/cvae"
-        " --discvae models/{wildcards.dataset}/discvae --metrics results/metrics/table2/{wildcards.dataset}.json 2> {log}"
+        " --discvae models/{wildcards.dataset}/discvae --metrics results/metrics/table2/{wildcards.dataset}.json"
+        " --per-vector results/inference/{wildcards.dataset}/table2.npz 2> {log}"
+
+
+rule claims:
+    input:
+        expand("results/inference/{dataset}/{model}.npz", dataset=config["datasets"], model=GENERATORS),
+        expand("results/inference/{dataset}/table2.npz", dataset=config["datasets"]),
+        SRC["claims"],
+    output:
+        "results/metrics/claims.json",
+    params:
+        **P("datasets"),
+    log:
+        "logs/claims.log",
+    threads: threads_of("default")
+    resources:
+        **resources_of("default"),
+    shell:
+        "attr2img claims --params params.yaml --inference results/inference --out results/metrics/claims.json 2> {log}"
 
 
 rule tables:

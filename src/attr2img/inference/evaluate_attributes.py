@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from attr2img.atomic import write_json
+from attr2img.atomic import write_json, write_npz
 from attr2img.catalog import CONDITIONAL
 from attr2img.config import from_mapping
 from attr2img.data.loader import ProcessedDataset
@@ -50,15 +50,17 @@ def predict(regressor, x: torch.Tensor, batch: int = 256) -> torch.Tensor:
                       for i in range(0, len(x), batch)])
 
 
-def evaluate(model_dirs: dict, data_dir, p: Table2Config, out_metrics, device: str = "auto", threads: int = 0) -> dict:
+def evaluate(model_dirs: dict, data_dir, p: Table2Config, out_metrics, out_per_vector=None, device: str = "auto",
+             threads: int = 0) -> dict:
     """``model_dirs``: {"regressor": dir, "cvae": dir, "discvae": dir, ...}; the generators are
-    every entry except the regressor."""
+    every entry except the regressor. ``out_per_vector`` (an npz): each method's cosine and MSE
+    for every test vector, in test order, for paired comparisons between methods."""
     device = resolve_device(device)
     configure_threads(threads)
     regressor, _ = load_model(model_dirs["regressor"], device)
     test = ProcessedDataset(data_dir, "test").head(p.n_test)
     y = test.attributes.to(device)
-    results = {}
+    results, per_vector = {}, {"ids": np.array(test.ids)}
 
     x_test = torch.cat([x for x, _, _ in test.batches(256, device=device)])
     pred = predict(regressor, x_test)
@@ -71,6 +73,7 @@ def evaluate(model_dirs: dict, data_dir, p: Table2Config, out_metrics, device: s
     for name, images in (("NN", x_nn), ("NNblur", box_filter(x_nn, 5))):
         pr = predict(regressor, images)
         results[name] = summary(cosine(pr, y), mse(pr, y))
+        per_vector[f"{name}/cosine"], per_vector[f"{name}/mse"] = cosine(pr, y).cpu(), mse(pr, y).cpu()
 
     gen = torch.Generator().manual_seed(p.seed)
     for name, folder in model_dirs.items():
@@ -87,9 +90,13 @@ def evaluate(model_dirs: dict, data_dir, p: Table2Config, out_metrics, device: s
             best_cos.append(c.gather(1, best[:, None])[:, 0])
             best_mse.append(mse(pr, yb[:, None, :]).gather(1, best[:, None])[:, 0])
         results[name] = summary(torch.cat(best_cos).cpu(), torch.cat(best_mse).cpu())
+        per_vector[f"{name}/cosine"], per_vector[f"{name}/mse"] = torch.cat(best_cos).cpu(), torch.cat(best_mse).cpu()
     results["n_test"] = len(y)
     results["n_samples"] = p.n_samples
     write_json(out_metrics, results)
+    if out_per_vector is not None:
+        write_npz(out_per_vector, {k: v.double().numpy() if isinstance(v, torch.Tensor) else v
+                                   for k, v in per_vector.items()})
     return results
 
 
@@ -100,13 +107,15 @@ def add_arguments(p) -> None:
     for name in CONDITIONAL:
         p.add_argument(f"--{name}", required=True, help=f"trained {name}")
     p.add_argument("--metrics", required=True, help="output metrics JSON")
+    p.add_argument("--per-vector", help="output npz of every test vector's scores per method (DVC-cached), "
+                                        "e.g. results/inference/synth-faces/table2.npz")
     add_device_argument(p)
 
 
 def main(args, params: dict) -> None:
     dirs = {name: getattr(args, name) for name in ("regressor", *CONDITIONAL)}
     train = from_mapping(TrainConfig, params["train"])
-    r = evaluate(dirs, args.data, from_mapping(Table2Config, params["table2"]), args.metrics,
+    r = evaluate(dirs, args.data, from_mapping(Table2Config, params["table2"]), args.metrics, args.per_vector,
                  device=args.device or train.device, threads=train.threads)
     print(f"wrote {args.metrics}: " + ", ".join(f"{k} cos {v['cosine']['mean']:.3f}" for k, v in r.items()
                                                 if isinstance(v, dict)))

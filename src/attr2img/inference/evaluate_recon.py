@@ -6,7 +6,9 @@ occluded pixels then filled from mu(z*, y)). Errors are per-pixel MSE with pixel
 times 10^3: over the whole image and over the foreground mask for reconstruction, over the
 occluded pixels for completion. Each cell is the mean and standard error over the images.
 
-Writes a metrics JSON (a DVC metric, tracked by git) and an npz of examples for Figure 6.
+Writes a metrics JSON (a DVC metric, tracked by git) and an npz (DVC-cached) with the examples
+for Figure 6 and every image's errors (``per_image/<cell>``, x 10^3, in test order), which the
+claims stage compares between models image by image.
 """
 
 from __future__ import annotations
@@ -88,7 +90,10 @@ def evaluate(model_dir, data_dir, dataset: str, p: EvaluationConfig, out_metrics
     metrics["n_images"] = len(test)
     metrics["decoder_evaluations"] = {k: round(v, 1) for k, v in evaluations.items()}
     write_json(out_metrics, metrics)
-    write_npz(out_examples, {k: to_uint8(torch.cat(v)) if isinstance(v, list) else v for k, v in examples.items()})
+    # the examples for Figure 6 and every image's errors (x 10^3), for paired comparisons between models
+    write_npz(out_examples, {**{k: to_uint8(torch.cat(v)) if isinstance(v, list) else v for k, v in examples.items()},
+                             "per_image/ids": np.array(test.ids),
+                             **{f"per_image/{k}": (v * SCALE).astype(np.float64) for k, v in per_image.items()}})
     print(f"{dataset}/{card['model']}: {len(test)} images, {len(tasks)} tasks in {time.perf_counter() - t0:.1f} s")
     return metrics
 

@@ -1,0 +1,118 @@
+"""Stage ``claims``: the paper's orderings as claims, each with a verdict from paired statistics.
+
+Every claim compares two methods on the same test items: Table 1 on the same test images
+(per-image errors from ``evaluate-recon``), Table 2 on the same test attribute vectors (per-
+vector cosines from ``evaluate-attributes``). For each claim the per-item differences
+``A − B`` get a 95 % interval for their mean (percentile bootstrap, 10,000 resamples, a fixed
+seed, so the same inputs give the same interval), and the verdict is:
+
+- **holds**: the interval lies wholly on the side the paper claims;
+- **fails**: it lies wholly on the other side;
+- **inconclusive**: it contains zero.
+
+Claims (Yan et al. 2016): Table 1, on every row and dataset, disCVAE < CVAE and CVAE < VAE
+in error (the paper: disCVAE < CVAE ≤ VAE; equality counts as inconclusive here); Table 2,
+CVAE > NN, disCVAE > NN and NN > NNblur in cosine similarity.
+
+Writes a DVC metrics file: ``dvc metrics diff`` shows a verdict that flips between commits
+(``verdict_code``: 1 holds, 0 inconclusive, −1 fails).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from attr2img.atomic import write_json
+from attr2img.catalog import CONDITIONAL, LABELS
+from attr2img.errors import ArtifactError
+
+N_BOOT, SEED, CONFIDENCE = 10_000, 0, 0.95
+CODES = {"holds": 1, "inconclusive": 0, "fails": -1}
+TABLE1_CLAIMS = (("discvae", "cvae"), ("cvae", "vae"))              # first < second, in error
+TABLE2_CLAIMS = tuple((g, "NN") for g in CONDITIONAL) + (("NN", "NNblur"),)   # first > second, in cosine
+
+
+def paired_interval(a: np.ndarray, b: np.ndarray, n_boot: int = N_BOOT, seed: int = SEED) -> dict:
+    """Mean of the paired differences a − b and its bootstrap interval at ``CONFIDENCE``."""
+    d = np.asarray(a, np.float64) - np.asarray(b, np.float64)
+    if d.ndim != 1 or len(d) < 2:
+        raise ValueError(f"paired comparison needs two equal 1-D samples of at least 2 items, got {d.shape}")
+    means = d[np.random.default_rng(seed).integers(0, len(d), (n_boot, len(d)))].mean(1)
+    lo, hi = np.quantile(means, [(1 - CONFIDENCE) / 2, (1 + CONFIDENCE) / 2])
+    return {"mean_diff": round(float(d.mean()), 6), "ci_low": round(float(lo), 6), "ci_high": round(float(hi), 6),
+            "n": int(len(d))}
+
+
+def verdict(interval: dict, claimed: str) -> str:
+    """``claimed``: "less" (the paper says A < B) or "greater" (A > B)."""
+    below, above = interval["ci_high"] < 0, interval["ci_low"] > 0
+    if not (below or above):
+        return "inconclusive"
+    return "holds" if (below if claimed == "less" else above) else "fails"
+
+
+def judge(a, b, claimed: str, text: str) -> dict:
+    interval = paired_interval(a, b)
+    v = verdict(interval, claimed)
+    return {"claim": text, **interval, "verdict": v, "verdict_code": CODES[v]}
+
+
+def _load(path: Path, writer: str) -> dict:
+    if not path.exists():
+        raise ArtifactError(f"missing {path}; it is written by {writer}")
+    with np.load(path, allow_pickle=False) as z:
+        return {k: z[k] for k in z.files}
+
+
+def table1_claims(folder: Path) -> dict:
+    runs = {m: _load(folder / f"{m}.npz", "attr2img evaluate-recon") for m in ("vae", "cvae", "discvae")}
+    for m, r in runs.items():
+        if not np.array_equal(r["per_image/ids"], runs["vae"]["per_image/ids"]):
+            raise ArtifactError(f"{folder / m}.npz holds other test images than vae.npz; rerun evaluate-recon")
+    tasks = sorted(k.split("/", 1)[1] for k in runs["vae"] if k.startswith("per_image/") and k != "per_image/ids")
+    out = {}
+    for task in tasks:
+        out[task] = {f"{a}_lt_{b}": judge(runs[a][f"per_image/{task}"], runs[b][f"per_image/{task}"], "less",
+                                          f"{LABELS[a]} < {LABELS[b]} in {task} error")
+                     for a, b in TABLE1_CLAIMS}
+    return out
+
+
+def table2_claims(folder: Path) -> dict:
+    r = _load(folder / "table2.npz", "attr2img evaluate-attributes --per-vector")
+    name = {**LABELS, "NN": "NN", "NNblur": "NNblur"}
+    return {f"{a}_gt_{b}": judge(r[f"{a}/cosine"], r[f"{b}/cosine"], "greater",
+                                 f"{name[a]} > {name[b]} in cosine similarity") for a, b in TABLE2_CLAIMS}
+
+
+def ledger(inference_dir, datasets) -> dict:
+    out, counts = {}, {v: 0 for v in CODES}
+    for d in datasets:
+        out[d] = {"table1": table1_claims(Path(inference_dir) / d), "table2": table2_claims(Path(inference_dir) / d)}
+        for c in iter_claims(out[d]):
+            counts[c["verdict"]] += 1
+    out["summary"] = counts
+    return out
+
+
+def iter_claims(node):
+    """Every claim (a dict with a verdict) under ``node``, in order."""
+    if isinstance(node, dict) and "verdict" in node:
+        yield node
+    elif isinstance(node, dict):
+        for v in node.values():
+            yield from iter_claims(v)
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--inference", required=True, help="folder of the per-item results (<dataset>/<model>.npz, "
+                                                       "<dataset>/table2.npz)")
+    p.add_argument("--out", required=True, help="output metrics JSON, e.g. results/metrics/claims.json")
+
+
+def main(args, params: dict) -> None:
+    result = ledger(args.inference, params["datasets"])
+    write_json(args.out, result)
+    print(f"wrote {args.out}: " + ", ".join(f"{n} {v}" for v, n in result["summary"].items()))
