@@ -78,7 +78,11 @@ def test_figure6_layout(evaluated, tiny_models, tmp_path):
     _, data = tiny_models["synth-faces"]
     tasks = ["recon"] + p["inference"]["occluders"]["synth-faces"]
     shape = figure6.draw(data, out / "inference" / "synth-faces", tmp_path / "f.png", tasks)
-    assert shape == (5 * len(tasks), p["inference"]["n_examples"])
+    rows, cols, per_task, n = shape                  # a grid of panels, one per task
+    assert (per_task, n) == (5, p["inference"]["n_examples"]) and cols > 1 and rows * cols >= len(tasks) > \
+        (rows - 1) * cols
+    w, h = _png_size(tmp_path / "f.png")
+    assert 0.5 < w / h < 2, "a page holds it: neither a single tall column nor a strip"
 
 
 def test_missing_model_names_the_stage(tiny_models, tmp_path, tiny_params_file, capsys):

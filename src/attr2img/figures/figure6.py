@@ -1,11 +1,13 @@
 """Stage ``figure6``: reconstruction and completion examples for one dataset (paper Figure 6).
 
-For each task (reconstruction and every occluder) the examples saved by ``evaluate-recon``:
-rows input, VAE, CVAE, disCVAE and ground truth, one column per test image.
+For each task (reconstruction and every occluder) a panel of the examples saved by
+``evaluate-recon``: rows input, VAE, CVAE, disCVAE and ground truth, one column per test
+image; the panels are laid out side by side so that the figure is about square.
 """
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -38,20 +40,34 @@ def draw(data_dir, examples_dir, out, tasks: list[str]) -> None:
     if list(test.ids[: len(ids)]) != list(ids):
         raise ArtifactError(f"the examples in {examples_dir} are not the first test images of {data_dir}; rerun evaluate-recon")
     n = len(ids)
-    fig, axes = plt.subplots(len(tasks) * 5, n, figsize=(0.95 * n + 1.2, 0.9 * 5 * len(tasks) + 0.6), squeeze=False)
+    # one panel per task (rows: input, the three models, ground truth; a column per image),
+    # as many panels abreast as make the figure closest to square, so that a page holds it
+    cols = min(range(1, len(tasks) + 1),
+               key=lambda k: abs(math.log(k * (n + 0.25) / (5 * -(-len(tasks) // k)))))
+    prow = -(-len(tasks) // cols)
+    widths = ([1.0] * n + [0.25]) * (cols - 1) + [1.0] * n
+    fig, axes = plt.subplots(prow * 5, len(widths), figsize=(0.95 * sum(widths) + 0.9, 0.98 * 5 * prow + 0.6),
+                             squeeze=False, gridspec_kw={"width_ratios": widths})
+    for ax in axes.flat:
+        ax.set_axis_off()
     for t, task in enumerate(tasks):
+        pr, pc = divmod(t, cols)
         rows = [("input", examples["cvae"][f"{task}/input"])] + \
                [(label, examples[key][f"{task}/output"]) for label, key in ROWS] + [("ground truth", truth)]
         for k, (label, imgs) in enumerate(rows):
-            r = t * 5 + k
             for c in range(n):
-                show(axes[r, c], imgs[c])
-            axes[r, 0].set_ylabel(label, fontsize=6)
-        axes[t * 5, 0].set_title(TASK_NAMES.get(task, task), fontsize=8, loc="left", pad=3)
-    fig.suptitle(f"Figure 6: reconstruction and completion by posterior inference ({Path(data_dir).name})", fontsize=9)
-    fig.tight_layout()
+                ax = axes[pr * 5 + k, pc * (n + 1) + c]
+                ax.set_axis_on()
+                show(ax, imgs[c])
+            axes[pr * 5 + k, pc * (n + 1)].set_ylabel(label, fontsize=7)
+        axes[pr * 5, pc * (n + 1)].set_title(TASK_NAMES.get(task, task), fontsize=9, loc="left", pad=3)
+    height = fig.get_figheight()
+    fig.suptitle(f"Figure 6: reconstruction and completion by posterior inference ({Path(data_dir).name})",
+                 fontsize=10, y=1 - 0.12 / height)
+    fig.subplots_adjust(left=0.9 / fig.get_figwidth(), right=0.995, bottom=0.01, top=1 - 0.55 / height,
+                        wspace=0.06, hspace=0.3)
     save_png(fig, out)
-    return axes.shape
+    return prow, cols, 5, n
 
 
 def add_arguments(p) -> None:
