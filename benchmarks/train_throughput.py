@@ -2,7 +2,8 @@
 
 For each model: images/s of full training steps (forward, backward, Adam, augmentation on the
 device), FLOPs per image (forward + backward, counted with torch.utils.flop_counter), and the
-achieved FLOP/s as a fraction of a large matrix product's FLOP/s measured in the same run.
+achieved FLOP/s as a fraction of the machine's best dense rate measured in the same run (the
+larger of a big matrix product and a big convolution: ``reference.py``).
 Targets (issue 3): on the CPU, disCVAE at 0.8 of the matmul rate; on an H100, 3,000 disCVAE
 training images/s. Uses synthetic batches, so it needs no prepared dataset.
 
@@ -22,25 +23,7 @@ from attr2img.device import autocast, resolve_device
 from attr2img.models import ModelConfig, build_model
 from attr2img.train.augment import AugmentConfig
 from attr2img.train.step import TrainStep, make_optimizer
-
-
-def sync(device):
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-def matmul_flops(device, seconds: float = 3.0) -> float:
-    n = 4096 if device.type == "cpu" else 8192
-    dtype = torch.float32 if device.type == "cpu" else torch.bfloat16
-    a, b = torch.randn(n, n, device=device, dtype=dtype), torch.randn(n, n, device=device, dtype=dtype)
-    a @ b
-    sync(device)
-    reps, t = 0, time.perf_counter()
-    while time.perf_counter() - t < seconds:
-        a @ b
-        reps += 1
-    sync(device)
-    return 2 * n ** 3 * reps / (time.perf_counter() - t)
+from reference import describe, reference, sync
 
 
 def bench(name: str, width: float, device, batch: int, steps: int, n_attr: int = 73,
@@ -99,11 +82,12 @@ def main() -> None:
         name = torch.cuda.get_device_name(device)
     else:
         name = f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads"
-    peak = matmul_flops(device)
+    ref = reference(device)
+    peak = ref["best"]
     print(f"device: {device} ({name}); torch {torch.__version__}; width {args.width}; batch {args.batch}"
           f"{'; torch.compile' if args.compile else ''}{'; eager' if args.eager and device.type == 'cuda' else ''}")
-    print(f"matmul reference: {peak / 1e9:.1f} GFLOP/s ({'fp32' if device.type == 'cpu' else 'bf16'})")
-    print("| model | params (M) | GFLOP/image (fwd+bwd) | images/s | achieved GFLOP/s | fraction of matmul |")
+    print(f"{describe(ref)} ({'fp32' if device.type == 'cpu' else 'bf16'})")
+    print("| model | params (M) | GFLOP/image (fwd+bwd) | images/s | achieved GFLOP/s | fraction of reference |")
     print("|---|---|---|---|---|---|")
     for model in args.models.split(","):
         r = bench(model, args.width, device, args.batch, args.steps, compile_loss=args.compile, cuda_graph=not args.eager)
