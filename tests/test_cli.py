@@ -114,3 +114,18 @@ def test_a_corrupt_model_folder_is_a_data_error(recon_inputs, tiny_params_file, 
     assert _recon(tiny_params_file, broken, folder, attrs, tmp_path / "o") == 3
     err = _one_line(capsys)
     assert ("card.json is corrupt" if damage == "card" else "model.safetensors") in err and "retrain" in err
+
+
+def test_a_device_is_taken_as_named_or_refused():
+    import torch
+
+    from attr2img.device import resolve_device
+    from attr2img.errors import UsageError
+
+    assert resolve_device("cpu") == resolve_device(torch.device("cpu")) == torch.device("cpu")
+    assert resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
+    with pytest.raises(UsageError, match="unknown device 'gpu'"):
+        resolve_device("gpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(UsageError, match="'cuda:1' was requested but this machine has no CUDA device"):
+            resolve_device("cuda:1")                  # never silently the CPU

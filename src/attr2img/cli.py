@@ -64,9 +64,10 @@ def _add_stage(sub, name: str) -> None:
     p = sub.add_parser(name, help=stage.help, description=stage.help)
     module = stage_module(name)
     module.add_arguments(p)
-    if getattr(module, "PARAMS", True):
+    reads_params = getattr(module, "PARAMS", True)
+    if reads_params:
         p.add_argument("--params", default="params.yaml", help="parameter file (default: params.yaml)")
-    p.set_defaults(func=module.main, reads_params=getattr(module, "PARAMS", True))
+    p.set_defaults(func=module.main, reads_params=reads_params)
 
 
 def build_parser(stage: str | None = None) -> argparse.ArgumentParser:

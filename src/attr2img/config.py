@@ -2,7 +2,7 @@
 
 Each section of params.yaml is owned by the module that uses it, which declares a frozen
 dataclass whose fields are the section's keys, spelt as in the YAML (``TrainConfig`` in
-:mod:`attr2img.train.loop`, ``ModelConfig`` in :mod:`attr2img.models.config`, ...).
+:mod:`attr2img.train.config`, ``ModelConfig`` in :mod:`attr2img.models.config`, ...).
 :func:`from_mapping` builds one from a mapping: a field typed as another config dataclass is
 built from the nested mapping. The values were validated against the schema before any
 stage runs (:mod:`attr2img.params`), so no config repeats the schema's checks; a key that no

@@ -22,14 +22,19 @@ def configure_threads(threads: int) -> int:
     return n
 
 
-def resolve_device(preference: str = "auto") -> torch.device:
-    """``auto`` picks CUDA when present, else the CPU; ``cpu`` forces the CPU."""
-    if preference == "cpu":
-        return torch.device("cpu")
-    if preference == "cuda" and not torch.cuda.is_available():
-        raise UsageError("device 'cuda' was requested but this machine has no CUDA device; use --device cpu "
-                         "(or auto), or set train.device in params.yaml")
-    return torch.device("cuda" if preference in ("cuda", "auto") and torch.cuda.is_available() else "cpu")
+def resolve_device(preference: str | torch.device = "auto") -> torch.device:
+    """``auto`` picks CUDA when present, else the CPU; any other name (``cpu``, ``cuda``,
+    ``cuda:1``) or a ``torch.device`` is that device, refused when it is not there."""
+    if str(preference) == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(preference)
+    except (RuntimeError, TypeError):
+        raise UsageError(f"unknown device {preference!r}; use auto, cpu or cuda") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise UsageError(f"device {str(preference)!r} was requested but this machine has no CUDA device; use "
+                         f"--device cpu (or auto), or set train.device in params.yaml")
+    return device
 
 
 def autocast(device: torch.device):

@@ -25,7 +25,7 @@ class AttributeGenerator:
     """A trained generator and its attribute vocabulary; ``device`` is auto (CUDA when present), cpu or cuda."""
 
     def __init__(self, model_dir, device: str | torch.device = "cpu"):
-        self.device = resolve_device(device) if isinstance(device, str) else torch.device(device)
+        self.device = resolve_device(device)
         self.model, self.card = load_model(model_dir, self.device)
         if self.card["model"] not in GENERATORS:
             raise ModelError(f"{model_dir} holds a {self.card['model']}, not a generator ({', '.join(GENERATORS)})")

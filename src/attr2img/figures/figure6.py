@@ -10,30 +10,23 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-import numpy as np
-
+from attr2img.artifacts import read_npz
+from attr2img.catalog import GENERATORS, LABELS
 from attr2img.config import from_mapping
 from attr2img.data.fmt import load_split
 from attr2img.errors import ArtifactError
 from attr2img.figures.common import plt, save_png, show
 from attr2img.inference.config import EvaluationConfig
 
-ROWS = (("VAE", "vae"), ("CVAE", "cvae"), ("disCVAE", "discvae"))
+ROWS = tuple((LABELS[g], g) for g in GENERATORS)
+PANEL = len(ROWS) + 2                   # a task's rows: input, the generators, ground truth
 TASK_NAMES = {"recon": "reconstruction", "eyes": "completion: eyes", "mouth": "completion: mouth",
               "face": "completion: face", "right_half": "completion: right half",
               "block8": "completion: 8×8 block", "block16": "completion: 16×16 block"}
 
 
-def _load(path: Path) -> dict:
-    if not path.exists():
-        raise ArtifactError(f"missing {path}; it is written by the evaluate-recon stage "
-                         f"(attr2img evaluate-recon ... --examples {path})")
-    with np.load(path, allow_pickle=False) as z:
-        return {k: z[k] for k in z.files}
-
-
 def draw(data_dir, examples_dir, out, tasks: list[str]) -> None:
-    examples = {key: _load(Path(examples_dir) / f"{key}.npz") for _, key in ROWS}
+    examples = {key: read_npz(Path(examples_dir) / f"{key}.npz", "attr2img evaluate-recon") for _, key in ROWS}
     ids = examples["cvae"]["ids"]
     test = load_split(data_dir, "test")
     truth = test.images[: len(ids)]
@@ -43,10 +36,10 @@ def draw(data_dir, examples_dir, out, tasks: list[str]) -> None:
     # one panel per task (rows: input, the three models, ground truth; a column per image),
     # as many panels abreast as make the figure closest to square, so that a page holds it
     cols = min(range(1, len(tasks) + 1),
-               key=lambda k: abs(math.log(k * (n + 0.25) / (5 * -(-len(tasks) // k)))))
+               key=lambda k: abs(math.log(k * (n + 0.25) / (PANEL * -(-len(tasks) // k)))))
     prow = -(-len(tasks) // cols)
     widths = ([1.0] * n + [0.25]) * (cols - 1) + [1.0] * n
-    fig, axes = plt.subplots(prow * 5, len(widths), figsize=(0.95 * sum(widths) + 0.9, 0.98 * 5 * prow + 0.6),
+    fig, axes = plt.subplots(prow * PANEL, len(widths), figsize=(0.95 * sum(widths) + 0.9, 0.98 * PANEL * prow + 0.6),
                              squeeze=False, gridspec_kw={"width_ratios": widths})
     for ax in axes.flat:
         ax.set_axis_off()
@@ -56,18 +49,18 @@ def draw(data_dir, examples_dir, out, tasks: list[str]) -> None:
                [(label, examples[key][f"{task}/output"]) for label, key in ROWS] + [("ground truth", truth)]
         for k, (label, imgs) in enumerate(rows):
             for c in range(n):
-                ax = axes[pr * 5 + k, pc * (n + 1) + c]
+                ax = axes[pr * PANEL + k, pc * (n + 1) + c]
                 ax.set_axis_on()
                 show(ax, imgs[c])
-            axes[pr * 5 + k, pc * (n + 1)].set_ylabel(label, fontsize=7)
-        axes[pr * 5, pc * (n + 1)].set_title(TASK_NAMES.get(task, task), fontsize=9, loc="left", pad=3)
+            axes[pr * PANEL + k, pc * (n + 1)].set_ylabel(label, fontsize=7)
+        axes[pr * PANEL, pc * (n + 1)].set_title(TASK_NAMES.get(task, task), fontsize=9, loc="left", pad=3)
     height = fig.get_figheight()
     fig.suptitle(f"Figure 6: reconstruction and completion by posterior inference ({Path(data_dir).name})",
                  fontsize=10, y=1 - 0.12 / height)
     fig.subplots_adjust(left=0.9 / fig.get_figwidth(), right=0.995, bottom=0.01, top=1 - 0.55 / height,
                         wspace=0.06, hspace=0.3)
     save_png(fig, out)
-    return prow, cols, 5, n
+    return prow, cols, PANEL, n
 
 
 def add_arguments(p) -> None:

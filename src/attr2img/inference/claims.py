@@ -24,8 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
+from attr2img.artifacts import read_npz
 from attr2img.atomic import write_json
-from attr2img.catalog import CONDITIONAL, LABELS
+from attr2img.catalog import CONDITIONAL, GENERATORS, LABELS
 from attr2img.errors import ArtifactError
 
 N_BOOT, SEED, CONFIDENCE = 10_000, 0, 0.95
@@ -59,15 +60,8 @@ def judge(a, b, claimed: str, text: str) -> dict:
     return {"claim": text, **interval, "verdict": v, "verdict_code": CODES[v]}
 
 
-def _load(path: Path, writer: str) -> dict:
-    if not path.exists():
-        raise ArtifactError(f"missing {path}; it is written by {writer}")
-    with np.load(path, allow_pickle=False) as z:
-        return {k: z[k] for k in z.files}
-
-
 def table1_claims(folder: Path) -> dict:
-    runs = {m: _load(folder / f"{m}.npz", "attr2img evaluate-recon") for m in ("vae", "cvae", "discvae")}
+    runs = {m: read_npz(folder / f"{m}.npz", "attr2img evaluate-recon") for m in GENERATORS}
     for m, r in runs.items():
         if not np.array_equal(r["per_image/ids"], runs["vae"]["per_image/ids"]):
             raise ArtifactError(f"{folder / m}.npz holds other test images than vae.npz; rerun evaluate-recon")
@@ -81,7 +75,7 @@ def table1_claims(folder: Path) -> dict:
 
 
 def table2_claims(folder: Path) -> dict:
-    r = _load(folder / "table2.npz", "attr2img evaluate-attributes --per-vector")
+    r = read_npz(folder / "table2.npz", "attr2img evaluate-attributes --per-vector")
     name = {**LABELS, "NN": "NN", "NNblur": "NNblur"}
     return {f"{a}_gt_{b}": judge(r[f"{a}/cosine"], r[f"{b}/cosine"], "greater",
                                  f"{name[a]} > {name[b]} in cosine similarity") for a, b in TABLE2_CLAIMS}

@@ -56,7 +56,7 @@ class Checkpoint:
             raise ModelError(f"refusing to load {self.path}: it holds objects other than tensors and plain "
                              f"values ({str(exc).splitlines()[0]}); delete it to train from scratch") from None
         if state.get("fingerprint") != self.fingerprint:
-            tqdm.write(f"ignoring {self.path}: it belongs to other parameters or data")
+            tqdm.write(f"ignoring {self.path}: it belongs to other parameters, data or code")
             return None
         return state
 
