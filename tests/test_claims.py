@@ -48,16 +48,22 @@ def test_the_ledger_from_per_item_files(tmp_path):
     cos = rng.uniform(0.5, 0.9, 40)
     write_npz(folder / "table2.npz", {"ids": ids[:40], "NN/cosine": cos, "NNblur/cosine": cos - 0.1,
                                       "cvae/cosine": cos - 0.05, "discvae/cosine": cos + rng.normal(0, 0.01, 40)})
+    _edits_file(folder, {"gender": (np.full(8, 2.0) + rng.normal(0, 0.1, 8), np.full(8, 0.1), 1.0)},
+                {"vary_zb": (np.full(8, 0.01), np.full(8, 0.05) + rng.normal(0, 0.001, 8)),
+                 "vary_zf": (np.full(8, 0.05) + rng.normal(0, 0.001, 8), np.full(8, 0.01))})
     ledger = claims.ledger(tmp_path, ["synth-faces"])
     t1, t2 = ledger["synth-faces"]["table1"]["recon_full"], ledger["synth-faces"]["table2"]
     assert t1["discvae_lt_cvae"]["verdict"] == "holds" and t1["cvae_lt_vae"]["verdict"] == "inconclusive"
     assert t2["NN_gt_NNblur"]["verdict"] == "holds" and t2["cvae_gt_NN"]["verdict"] == "fails"
     assert t2["discvae_gt_NN"]["verdict"] == "inconclusive"
-    assert ledger["summary"] == {"holds": 2, "inconclusive": 2, "fails": 1}
+    assert ledger["synth-faces"]["figure4"]["gender"]["verdict"] == "holds"
+    assert [v["verdict"] for v in ledger["synth-faces"]["figure5"].values()] == ["holds", "holds"]
+    assert ledger["summary"] == {"holds": 5, "inconclusive": 2, "fails": 1}
 
 
 def test_per_item_results_come_from_the_evaluation_stages(tiny_models, tmp_path):
-    from attr2img.inference import evaluate_attributes, evaluate_recon
+    from attr2img.inference import evaluate_attributes, evaluate_edits, evaluate_recon
+    from attr2img.inference.evaluate_edits import EditsConfig
     from attr2img.inference.config import EvaluationConfig, Table2Config
     from conftest import tiny
 
@@ -78,5 +84,43 @@ def test_per_item_results_come_from_the_evaluation_stages(tiny_models, tmp_path)
                                      tmp_path / "t2.json", out / "table2.npz", device="cpu")
     with np.load(out / "table2.npz") as z:
         assert z["NN/cosine"].mean() == pytest.approx(r["NN"]["cosine"]["mean"], abs=1e-3)
+    e = evaluate_edits.evaluate(data, models / "regressor", models / "discvae", EditsConfig(**p["edits"]),
+                                out / "edits.npz", tmp_path / "edits.json", device="cpu")
+    with np.load(out / "edits.npz") as z:
+        assert z["figure4/gender/on"].mean() == pytest.approx(e["figure4"]["gender"]["on"], abs=1e-3)
+        assert len(z["figure5/vary_zb/inside"]) == p["edits"]["n_draws"]
     ledger = claims.ledger(tmp_path, ["synth-faces"])
-    assert sum(ledger["summary"].values()) == 2 * (2 + 4) + 3      # 2 claims x 6 rows, 3 Table 2 claims
+    # 2 claims x 6 Table 1 rows, 3 Table 2 claims, 5 face progressions, 2 layer claims
+    assert sum(ledger["summary"].values()) == 2 * (2 + 4) + 3 + 5 + 2
+
+
+def _edits_file(folder, rows: dict, layers: dict):
+    arrays = {}
+    for key, (on, off, rho) in rows.items():
+        arrays[f"figure4/{key}/on"], arrays[f"figure4/{key}/off"] = on, off
+        arrays[f"figure4/{key}/spearman"] = np.array(rho)
+    for key, (inside, outside) in layers.items():
+        arrays[f"figure5/{key}/inside"], arrays[f"figure5/{key}/outside"] = inside, outside
+    write_npz(folder / "edits.npz", arrays)
+
+
+def test_figure4_and_figure5_claims_on_constructed_measures(tmp_path):
+    rng = np.random.default_rng(4)
+    on = rng.normal(2.0, 0.3, 64)
+    _edits_file(tmp_path, {
+        "gender": (on, rng.normal(0.2, 0.05, 64), 1.0),          # selective and monotonic
+        "age": (on, rng.normal(0.2, 0.05, 64), 0.6),             # selective, not monotonic
+        "eyewear": (rng.normal(0.1, 0.05, 64), rng.normal(0.5, 0.05, 64), 0.95),   # the others move more
+        "expression": (on, on + rng.normal(0, 0.5, 64), 0.95),    # as much as the others
+    }, {"vary_zb": (rng.uniform(0.01, 0.02, 64), rng.uniform(0.05, 0.08, 64)),   # mostly outside: holds
+        "vary_zf": (rng.uniform(0.01, 0.02, 64), rng.uniform(0.05, 0.08, 64))})  # also outside: fails
+    c = claims.edit_claims(tmp_path)
+    f4, f5 = c["figure4"], c["figure5"]
+    assert f4["gender"]["verdict"] == "holds" and f4["gender"]["spearman"] == 1.0
+    assert f4["gender"]["off_over_on"] == pytest.approx(0.1, abs=0.03)
+    assert f4["age"]["verdict"] == "fails"                          # Spearman below the bar
+    assert f4["eyewear"]["verdict"] == "fails" and f4["eyewear"]["ci_high"] < 0
+    assert f4["expression"]["verdict"] == "inconclusive"
+    assert f5["vary_zb"]["verdict"] == "holds" and f5["vary_zb"]["ratio"] > 2
+    assert f5["vary_zf"]["verdict"] == "fails" and f5["vary_zf"]["ratio"] < 0.5
+    assert all(v["verdict_code"] == claims.CODES[v["verdict"]] for v in claims.iter_claims(c))

@@ -28,17 +28,22 @@ def test_same_dag_on_default_params(default_dags):
     assert strip_names(dvc) == strip_names(smk)
 
 
+def _cli_stage(cmd: str) -> str:
+    """The CLI stage a dvc.yaml command runs: "attr2img train ..." -> "train"."""
+    assert cmd.startswith("attr2img "), cmd
+    return cmd.split()[1]
+
+
 def test_every_stage_of_the_cli_is_in_the_dag(default_dags, default_params):
     dvc, _ = default_dags
-    stages = {name.split("@")[0] for name, *_ in dvc.values()}
-    assert stages == set(DAG_STAGES)
+    assert {_cli_stage(cmd) for cmd in dvc} == set(DAG_STAGES)
     # one job per dataset for the data and figure stages, per dataset and model for training
     n_data = len(default_params["datasets"])
     per_stage = {name.split("@")[0]: 0 for name, *_ in dvc.values()}
     for name, *_ in dvc.values():
         per_stage[name.split("@")[0]] += 1
-    assert per_stage == {"fetch": n_data, "prepare": n_data, "overview": n_data, "occluders": n_data, "train": n_data * len(MODELS),
-                         "evaluate-recon": n_data * len(GENERATORS), "evaluate-attributes": n_data, "tables": 1, "claims": 1,
+    assert per_stage == {"fetch": n_data, "prepare": n_data, "overview": n_data, "occluders": n_data, "train": n_data * len(GENERATORS), "train-regressor": n_data,
+                         "evaluate-recon": n_data * len(GENERATORS), "evaluate-attributes": n_data, "evaluate-edits": n_data, "tables": 1, "claims": 1,
                          "figure3": n_data, "figure4": n_data, "figure5": n_data, "figure6": n_data, "report": 1}
 
 
@@ -110,7 +115,8 @@ def test_a_params_key_in_one_front_end_only_is_detected(tmp_path, default_params
 
 def test_the_model_matrices_are_the_catalog(default_dags):
     stages = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
-    assert tuple(stages["train"]["matrix"]["model"]) == MODELS
+    assert tuple(stages["train"]["matrix"]["model"]) == GENERATORS       # the regressor: train-regressor
+    assert set(MODELS) - set(GENERATORS) == {"regressor"} and "--model regressor" in stages["train-regressor"]["do"]["cmd"]
     assert tuple(stages["evaluate-recon"]["matrix"]["model"]) == GENERATORS
 
 
@@ -132,8 +138,8 @@ def test_source_deps_are_exactly_what_the_stage_imports(stage, default_dags):
     assert _loaded_sources(DAG_STAGES[stage]) <= wanted
     # and the front door is no stage's dependency: editing the CLI or the schema reruns nothing
     assert not wanted & {"src/attr2img/cli.py", "src/attr2img/params.py", "src/attr2img/schemas/params.schema.yaml"}
-    for name, deps, *_ in dvc.values():
-        if name.split("@")[0] == stage:
+    for cmd, (name, deps, *_) in dvc.items():
+        if _cli_stage(cmd) == stage:
             src_deps = {d for d in deps if d.startswith("src/")}
             assert src_deps == wanted, f"{name}: missing {wanted - src_deps}, stale {src_deps - wanted}"
 
@@ -156,7 +162,8 @@ def test_the_static_reading_follows_lazy_and_package_imports(tmp_path):
 def test_rules_ask_for_the_resources_of_their_kind(tmp_path, profile):
     params = yaml.safe_load((ROOT / profile).read_text())
     ws = make_workspace(tmp_path / "ws", params)
-    kind = {"train": "train", "evaluate_recon": "inference", "evaluate_attributes": "inference"}
+    kind = {"train": "train", "train_regressor": "train", "evaluate_recon": "inference", "evaluate_attributes": "inference",
+            "evaluate_edits": "inference"}
     for cores in (64, 2):
         jobs = snakemake_resources(ws, cores)
         assert set(jobs) >= {"prepare", "train", "evaluate_recon", "figure6", "report"}

@@ -7,8 +7,10 @@ import pytest
 
 from attr2img.cli import main
 from attr2img.figures import figure3, figure4, figure5, figure6
+from attr2img import edits
 from attr2img.atomic import write_json
-from attr2img.inference import claims, evaluate_attributes, evaluate_recon, tables
+from attr2img.inference import claims, evaluate_attributes, evaluate_edits, evaluate_recon, tables
+from attr2img.inference.evaluate_edits import EditsConfig
 from attr2img.inference.config import EvaluationConfig, Table2Config
 from attr2img.report import to_html, write_report
 from conftest import GENERATORS
@@ -29,6 +31,8 @@ def evaluated(tiny_models, tiny_params, tmp_path_factory):
                                       "discvae": models / "discvae"},
                                      data, Table2Config(**p["table2"]), out / "metrics/table2" / f"{d}.json",
                                      out / "inference" / d / "table2.npz", device="cpu")
+        evaluate_edits.evaluate(data, models / "regressor", models / "discvae", EditsConfig(**p["edits"]),
+                                out / "inference" / d / "edits.npz", out / "metrics/edits" / f"{d}.json", device="cpu")
     tables.write_tables(out / "metrics/table1", out / "metrics/table2", out / "tables", p["datasets"])
     write_json(out / "metrics/claims.json", claims.ledger(out / "inference", p["datasets"]))
     return out, p
@@ -62,7 +66,7 @@ def test_progression_moves_only_the_named_attributes():
     import torch
 
     base = torch.zeros(4)
-    ys = figure4.progression_vectors(base, ["a", "b", "c", "d"], {"b": ("min", "max"), "d": (1.0, 0.0)},
+    ys = edits.progression_vectors(base, ["a", "b", "c", "d"], {"b": ("min", "max"), "d": (1.0, 0.0)},
                                         torch.tensor([-1.0, -2.0, -3.0, -4.0]), torch.tensor([1.0, 2.0, 3.0, 4.0]), 5)
     assert ys[:, [0, 2]].eq(0).all()
     assert torch.allclose(ys[:, 1], torch.linspace(-2, 2, 5)) and torch.allclose(ys[:, 3], torch.linspace(1, 0, 5))

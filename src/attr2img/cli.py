@@ -41,6 +41,8 @@ STAGES = {
                             "Table 1: reconstruction and completion errors of one generator"),
     "evaluate-attributes": Stage("attr2img.inference.evaluate_attributes",
                                  "Table 2: generated samples judged by the regressor"),
+    "evaluate-edits": Stage("attr2img.inference.evaluate_edits",
+                            "Figures 4 and 5 measured: attribute edits read by the regressor, layer changes"),
     "tables": Stage("attr2img.inference.tables", "assemble Tables 1 and 2 from the metrics"),
     "claims": Stage("attr2img.inference.claims", "the paper's claims, each with a verdict from a paired interval"),
     "figure3": Stage("attr2img.figures.figure3", "Figure 3: attribute-conditioned generation"),

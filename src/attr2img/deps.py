@@ -17,13 +17,16 @@ from attr2img.sources import module_sources
 
 
 def update_dvc_yaml(path: str | Path) -> bool:
-    """Replace each stage's ``- src/...`` deps in dvc.yaml by its module's sources; True if it changed."""
+    """Replace each stage's ``- src/...`` deps in dvc.yaml by the sources of the CLI stage its
+    command runs (``attr2img <stage>``); True if it changed."""
     path = Path(path)
     old = path.read_text().split("\n")
     new, stage, done = [], None, False
     for line in old:
-        if m := re.match(r"^  ([a-z0-9-]+):$", line):
-            stage, done = m.group(1), False
+        if re.match(r"^  ([a-z0-9-]+):$", line):
+            stage, done = None, False
+        if m := re.search(r"\battr2img ([a-z0-9-]+)", line):
+            stage = stage or m.group(1)
         if m := re.match(r"^(\s*)- src/", line):
             if not done:
                 new += [f"{m.group(1)}- {f}" for f in module_sources(DAG_STAGES[stage])]

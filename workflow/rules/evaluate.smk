@@ -46,10 +46,34 @@ rule evaluate_attributes:
         " --per-vector results/inference/{wildcards.dataset}/table2.npz 2> {log}"
 
 
+rule evaluate_edits:
+    input:
+        "data/processed/{dataset}",
+        "models/{dataset}/regressor",
+        "models/{dataset}/discvae",
+        SRC["evaluate-edits"],
+    output:
+        "results/inference/{dataset}/edits.npz",
+        "results/metrics/edits/{dataset}.json",
+    params:
+        **P("edits", "train.device", "train.threads"),
+    log:
+        "logs/evaluate_edits/{dataset}.log",
+    threads: threads_of("inference")
+    resources:
+        **resources_of("inference"),
+    shell:
+        "attr2img evaluate-edits --params params.yaml --dataset {wildcards.dataset} --data data/processed/{wildcards.dataset}"
+        " --regressor models/{wildcards.dataset}/regressor --discvae models/{wildcards.dataset}/discvae"
+        " --out results/inference/{wildcards.dataset}/edits.npz --metrics results/metrics/edits/{wildcards.dataset}.json"
+        " 2> {log}"
+
+
 rule claims:
     input:
         expand("results/inference/{dataset}/{model}.npz", dataset=config["datasets"], model=GENERATORS),
         expand("results/inference/{dataset}/table2.npz", dataset=config["datasets"]),
+        expand("results/inference/{dataset}/edits.npz", dataset=config["datasets"]),
         SRC["claims"],
     output:
         "results/metrics/claims.json",

@@ -119,6 +119,7 @@ rule report:
         "results/tables/table2.csv",
         expand("results/metrics/table1/{dataset}/{model}.json", dataset=config["datasets"], model=GENERATORS),
         expand("results/metrics/table2/{dataset}.json", dataset=config["datasets"]),
+        expand("results/metrics/edits/{dataset}.json", dataset=config["datasets"]),
         "results/metrics/claims.json",
         expand("results/figures/{stem}-{dataset}.png", dataset=config["datasets"],
                stem=["overview", "occluders", "figure3", "figure4", "figure5", "figure6"]),

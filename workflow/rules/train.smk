@@ -8,13 +8,15 @@ rule train:
     params:
         **P("model.width", "model.dropout", "model.recon_loss", "model.kl_weight", "model.gate_weight",
             "model.latent.{dataset}", "train.seed", "train.device", "train.threads", "train.batch_size",
-            "train.lr", "train.weight_decay", "train.checkpoint_every", "train.cuda_graph",
+            "train.lr", "train.lr_schedule", "train.weight_decay", "train.checkpoint_every", "train.cuda_graph",
             "train.epochs.{dataset}.{model}", "train.augment.{dataset}"),
     log:
         # the run record (seconds, device, git revision, host) differs between identical runs:
         # a log, not an output, as in dvc.yaml
         "logs/train/{dataset}/{model}.log",
         run="results/runs/{dataset}/{model}.json",
+    wildcard_constraints:
+        model="|".join(GENERATORS),
     threads: threads_of("train")
     resources:
         **resources_of("train"),
@@ -24,3 +26,30 @@ rule train:
         " --log results/plots/train/{wildcards.dataset}/{wildcards.model}.tsv"
         " --checkpoints checkpoints/{wildcards.dataset}/{wildcards.model}"
         " --run-record results/runs/{wildcards.dataset}/{wildcards.model}.json 2> {log[0]}"
+
+
+# The attribute regressor: the same command, with a recipe of its own (params.yaml `regressor`),
+# so that the generators' recipe does not retrain it and back.
+rule train_regressor:
+    input:
+        "data/processed/{dataset}",
+        SRC["train"],
+    output:
+        directory("models/{dataset}/regressor"),
+        "results/plots/train/{dataset}/regressor.tsv",
+    params:
+        **P("regressor", "train.seed", "train.device", "train.threads", "train.batch_size",
+            "train.checkpoint_every", "train.cuda_graph", "train.epochs.{dataset}.regressor",
+            "train.augment.{dataset}"),
+    log:
+        "logs/train/{dataset}/regressor.log",
+        run="results/runs/{dataset}/regressor.json",
+    threads: threads_of("train")
+    resources:
+        **resources_of("train"),
+    shell:
+        "attr2img train --params params.yaml --dataset {wildcards.dataset} --model regressor"
+        " --data data/processed/{wildcards.dataset} --out models/{wildcards.dataset}/regressor"
+        " --log results/plots/train/{wildcards.dataset}/regressor.tsv"
+        " --checkpoints checkpoints/{wildcards.dataset}/regressor"
+        " --run-record results/runs/{wildcards.dataset}/regressor.json 2> {log[0]}"

@@ -14,6 +14,16 @@ Claims (Yan et al. 2016): Table 1, on every row and dataset, disCVAE < CVAE and 
 in error (the paper: disCVAE < CVAE ≤ VAE; equality counts as inconclusive here); Table 2,
 CVAE > NN, disCVAE > NN and NN > NNblur in cosine similarity.
 
+Figures 4 and 5, from ``evaluate-edits`` (paired per latent draw):
+
+- Figure 4, each progression: moving an attribute changes that attribute and not the others.
+  It holds when the regressor's reading of the moved attribute rises monotonically along the
+  row (Spearman ≥ ``MIN_SPEARMAN`` of the row's trend) and the interval of ``on − off`` (the
+  moved attribute's change minus the others', in training standard deviations) lies above
+  zero. A Spearman below the bar, or an interval below zero, fails.
+- Figure 5: varying z_B changes mostly pixels outside the gate (``outside − inside`` > 0),
+  and varying z_F mostly pixels inside it (``inside − outside`` > 0).
+
 Writes a DVC metrics file: ``dvc metrics diff`` shows a verdict that flips between commits
 (``verdict_code``: 1 holds, 0 inconclusive, −1 fails).
 """
@@ -33,6 +43,7 @@ N_BOOT, SEED, CONFIDENCE = 10_000, 0, 0.95
 CODES = {"holds": 1, "inconclusive": 0, "fails": -1}
 TABLE1_CLAIMS = (("discvae", "cvae"), ("cvae", "vae"))              # first < second, in error
 TABLE2_CLAIMS = tuple((g, "NN") for g in CONDITIONAL) + (("NN", "NNblur"),)   # first > second, in cosine
+MIN_SPEARMAN = 0.9
 
 
 def paired_interval(a: np.ndarray, b: np.ndarray, n_boot: int = N_BOOT, seed: int = SEED) -> dict:
@@ -81,10 +92,39 @@ def table2_claims(folder: Path) -> dict:
                                  f"{name[a]} > {name[b]} in cosine similarity") for a, b in TABLE2_CLAIMS}
 
 
+def progression_claim(on, off, spearman: float, label: str) -> dict:
+    """Figure 4, one row: monotonic (Spearman) and selective (paired on − off above zero)."""
+    c = judge(on, off, "greater", f"{label}: the moved attribute rises monotonically "
+                                  f"(Spearman ≥ {MIN_SPEARMAN}) and moves more than the others")
+    c["spearman"] = round(float(spearman), 4)
+    c["off_over_on"] = round(float(np.mean(off) / max(np.mean(on), 1e-9)), 4)
+    if spearman < MIN_SPEARMAN:
+        c["verdict"] = "fails"
+    c["verdict_code"] = CODES[c["verdict"]]
+    return c
+
+
+def edit_claims(folder: Path) -> dict:
+    r = read_npz(folder / "edits.npz", "attr2img evaluate-edits")
+    rows = sorted({k.split("/")[1] for k in r if k.startswith("figure4/")})
+    fig4 = {row: progression_claim(r[f"figure4/{row}/on"], r[f"figure4/{row}/off"],
+                                   float(np.ravel(r[f"figure4/{row}/spearman"])[0]), row.replace("_", " "))
+            for row in rows}
+    fig5 = {}
+    for key, (more, less), text in (("vary_zb", ("outside", "inside"), "varying z_B changes pixels outside the gate "
+                                                                      "more than inside"),
+                                    ("vary_zf", ("inside", "outside"), "varying z_F changes pixels inside the gate "
+                                                                      "more than outside")):
+        a, b = r[f"figure5/{key}/{more}"], r[f"figure5/{key}/{less}"]
+        fig5[key] = {**judge(a, b, "greater", text), "ratio": round(float(np.mean(a) / max(np.mean(b), 1e-12)), 4)}
+    return {"figure4": fig4, "figure5": fig5}
+
+
 def ledger(inference_dir, datasets) -> dict:
     out, counts = {}, {v: 0 for v in CODES}
     for d in datasets:
-        out[d] = {"table1": table1_claims(Path(inference_dir) / d), "table2": table2_claims(Path(inference_dir) / d)}
+        folder = Path(inference_dir) / d
+        out[d] = {"table1": table1_claims(folder), "table2": table2_claims(folder), **edit_claims(folder)}
         for c in iter_claims(out[d]):
             counts[c["verdict"]] += 1
     out["summary"] = counts
@@ -102,7 +142,7 @@ def iter_claims(node):
 
 def add_arguments(p) -> None:
     p.add_argument("--inference", required=True, help="folder of the per-item results (<dataset>/<model>.npz, "
-                                                       "<dataset>/table2.npz)")
+                                                       "<dataset>/table2.npz, <dataset>/edits.npz)")
     p.add_argument("--out", required=True, help="output metrics JSON, e.g. results/metrics/claims.json")
 
 

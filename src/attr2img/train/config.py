@@ -12,6 +12,7 @@ class TrainConfig:
     threads: int                # CPU threads for training and inference; 0 = all cores
     batch_size: int
     lr: float
+    lr_schedule: str            # constant | cosine (to 0 over the run's steps)
     weight_decay: float
     checkpoint_every: int       # epochs between checkpoints
     cuda_graph: bool            # on CUDA, replay each training step as a CUDA graph

@@ -1,6 +1,6 @@
 """Stage ``train``: fit one model on one processed dataset.
 
-Adam (lr, betas 0.9/0.999, eps 1e-8, coupled L2 weight decay), batches of ``batch_size``,
+Adam (lr on a ``lr_schedule``, betas 0.9/0.999, eps 1e-8, coupled L2 weight decay), batches of ``batch_size``,
 augmentation on the device, each step a CUDA graph on CUDA (``train.step``), a validation
 loss every epoch, and a DVC plots file with one row per epoch. Every ``checkpoint_every``
 epochs the state goes to a :class:`~attr2img.train.checkpoint.Checkpoint`; rerunning a
@@ -32,7 +32,7 @@ from attr2img.train import distributed
 from attr2img.train.augment import AugmentConfig
 from attr2img.train.checkpoint import Checkpoint, fingerprint, rng_state, set_rng_state
 from attr2img.train.config import TrainConfig
-from attr2img.train.step import TrainStep, make_optimizer
+from attr2img.train.step import TrainStep, make_optimizer, scheduled_lr, set_lr
 
 EpochCallback = Callable[[int, dict], None]     # (epochs done, that epoch's log row), after its checkpoint
 
@@ -61,17 +61,31 @@ def evaluate(model, data: ProcessedDataset, batch_size: int, device, seed: int) 
     return {k: v / n for k, v in sums.items()}
 
 
+def recipe(params: dict, model_name: str) -> tuple[dict, dict]:
+    """The ``train`` and ``model`` sections a model trains with: the generators' as written, the
+    regressor's with params.yaml's ``regressor`` section in place of the optimiser's and network's
+    keys (it is the judge of Table 2, not a model under comparison, so it has a recipe of its own)."""
+    train, model = params["train"], params["model"]
+    if model_name != "regressor":
+        return train, model
+    r = params["regressor"]
+    train = {**train, **{k: r[k] for k in ("lr", "lr_schedule", "weight_decay")}}
+    model = {"width": r["width"], "dropout": r["dropout"], "latent": model["latent"]}
+    return train, model
+
+
 def train(model_name: str, data_dir, out, params: dict, dataset: str, log_path, checkpoint_dir,
           device_pref: str | None = None, run_record=None, callbacks: Sequence[EpochCallback] = ()) -> dict:
     """Train and write ``out`` (weights + card), ``log_path`` and ``run_record``; returns the card."""
     # -- the run: processes, device, data, configs ----------------------------------------------
-    tc = from_mapping(TrainConfig, params["train"])
+    train_section, model_section = recipe(params, model_name)
+    tc = from_mapping(TrainConfig, train_section)
     ranks = distributed.from_env()                     # several processes under torchrun
     distributed.check_batch(ranks, tc.batch_size)
     device = distributed.setup(ranks, resolve_device(device_pref or tc.device))
     configure_threads(tc.threads)
     train_set, val_set = ProcessedDataset(data_dir, "train"), ProcessedDataset(data_dir, "val")
-    cfg = ModelConfig.from_params(params["model"], model=model_name, dataset=dataset,
+    cfg = ModelConfig.from_params(model_section, model=model_name, dataset=dataset,
                                   n_attributes=len(train_set.attribute_names),
                                   attribute_kind=train_set.attribute_kind, image_size=MODEL_SIZE)
     aug = from_mapping(AugmentConfig, tc.augment[dataset])
@@ -114,6 +128,7 @@ def train(model_name: str, data_dir, out, params: dict, dataset: str, log_path, 
                    total=steps_per_epoch, desc=f"{dataset}/{model_name} epoch {epoch + 1}/{epochs}",
                    leave=False, disable=None if ranks.main else True)
         for i, (x, m, y) in enumerate(bar):
+            set_lr(opt, scheduled_lr(tc.lr, tc.lr_schedule, step, epochs * steps_per_epoch))
             loss, parts = train_step(x, m, y, gen)
             step += 1
             for k, v in {"loss": loss, **parts}.items():      # summed on the device: no sync per step

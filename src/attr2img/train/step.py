@@ -13,6 +13,8 @@ holds their addresses) before the capture; the CUDA random state is restored too
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 from attr2img.device import autocast
@@ -23,9 +25,33 @@ WARMUP_STEPS = 3
 
 
 def make_optimizer(params, lr: float, weight_decay: float, device: torch.device) -> torch.optim.Adam:
-    """Adam (betas 0.9/0.999, eps 1e-8, coupled L2 weight decay); fused and capturable on CUDA."""
-    extra = {"fused": True, "capturable": True} if device.type == "cuda" else {}
-    return torch.optim.Adam(params, lr=lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=weight_decay, **extra)
+    """Adam (betas 0.9/0.999, eps 1e-8, coupled L2 weight decay); fused and capturable on CUDA,
+    where the learning rate is a device tensor so that a captured step reads its current value."""
+    if device.type == "cuda":
+        return torch.optim.Adam(params, lr=torch.tensor(float(lr), device=device), betas=(0.9, 0.999), eps=1e-8,
+                                weight_decay=weight_decay, fused=True, capturable=True)
+    return torch.optim.Adam(params, lr=lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=weight_decay)
+
+
+def scheduled_lr(lr: float, schedule: str, step: int, total_steps: int) -> float:
+    """The learning rate of optimisation step ``step`` (0-based) of ``total_steps``.
+
+    ``constant``: ``lr`` throughout. ``cosine``: from ``lr`` down to 0 along half a cosine.
+    """
+    if schedule == "constant":
+        return lr
+    if schedule == "cosine":
+        return 0.5 * lr * (1.0 + math.cos(math.pi * min(step, total_steps) / max(1, total_steps)))
+    raise ValueError(f"unknown learning-rate schedule {schedule!r}; choose constant or cosine")
+
+
+def set_lr(opt: torch.optim.Optimizer, lr: float) -> None:
+    """Set every parameter group's learning rate, in place when it is a tensor (a CUDA graph reads it)."""
+    for group in opt.param_groups:
+        if isinstance(group["lr"], torch.Tensor):
+            group["lr"].fill_(lr)
+        else:
+            group["lr"] = lr
 
 
 class TrainStep:

@@ -1,8 +1,9 @@
 """The embedded synthetic datasets: one entry point over the generator modules.
 
-A generator module defines NAME, SIZE, ATTRIBUTES, KIND and three functions:
+A generator module defines NAME, SIZE, ATTRIBUTES, KIND and four functions:
 ``sample_factors(rng, n)`` (every random draw, made once for all n images, so the result
-does not depend on chunking), ``attributes(rng, factors)`` and ``render(factors)``.
+does not depend on chunking), ``clean_attributes(factors)`` (what the factors imply),
+``attributes(rng, factors)`` (those with the dataset's label noise) and ``render(factors)``.
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ class SynthConfig:
 def generate(name: str, n: int, seed: int, chunk: int = 64) -> dict:
     """Render ``n`` images of dataset ``name`` deterministically from ``seed``.
 
-    Returns uint8 images (n, H, W, 3), uint8 masks (n, H, W) with 255 = foreground, and
-    float32 attributes (n, A).
+    Returns uint8 images (n, H, W, 3), uint8 masks (n, H, W) with 255 = foreground, float32
+    attributes (n, A) with label noise, and the noise-free ``clean_attributes`` (n, A).
     """
     gen = DATASETS[name]
     rng = np.random.default_rng(seed)
@@ -44,4 +45,4 @@ def generate(name: str, n: int, seed: int, chunk: int = 64) -> dict:
         img, fg = gen.render({k: v[sl] for k, v in factors.items()}, gen.SIZE)
         images[sl] = np.round(img.transpose(0, 2, 3, 1) * 255).astype(np.uint8)
         masks[sl] = np.where(fg >= 0.5, 255, 0).astype(np.uint8)
-    return {"images": images, "masks": masks, "attributes": attrs}
+    return {"images": images, "masks": masks, "attributes": attrs, "clean_attributes": gen.clean_attributes(factors)}

@@ -54,11 +54,16 @@ def sample_factors(rng: np.random.Generator, n: int) -> dict:
     return f
 
 
-def attributes(rng: np.random.Generator, f: dict) -> np.ndarray:
-    """One-hot per group (0/1 as float32), each label flipped with probability LABEL_NOISE."""
+def clean_attributes(f: dict) -> np.ndarray:
+    """The noise-free labels: one-hot per group (0/1 as float32)."""
     blocks = [np.eye(len(values), dtype=np.float32)[f[key]]
               for key, (_, values) in zip(("primary", "wing", "pattern", "bill", "size"), GROUPS)]
-    labels = np.concatenate(blocks, axis=1)
+    return np.concatenate(blocks, axis=1)
+
+
+def attributes(rng: np.random.Generator, f: dict) -> np.ndarray:
+    """The clean labels, each flipped with probability LABEL_NOISE (CUB's annotators disagree)."""
+    labels = clean_attributes(f)
     flip = rng.random(labels.shape) < LABEL_NOISE
     return np.where(flip, 1.0 - labels, labels).astype(np.float32)
 

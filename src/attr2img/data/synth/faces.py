@@ -68,9 +68,11 @@ def sample_factors(rng: np.random.Generator, n: int) -> dict:
     return f
 
 
-def attributes(rng: np.random.Generator, f: dict) -> np.ndarray:
-    """LFW-style scores, one column per name in ATTRIBUTES (noisy, roughly in [-3, 3])."""
-    n = len(f["male"])
+SCORE_NOISE = 0.3                 # standard deviation of the noise on every score
+
+
+def clean_attributes(f: dict) -> np.ndarray:
+    """The noise-free scores the factors imply, one column per name in ATTRIBUTES."""
 
     def on(flag, hi=1.8, lo=-1.5):
         return np.where(flag, hi, lo)
@@ -96,8 +98,13 @@ def attributes(rng: np.random.Generator, f: dict) -> np.ndarray:
         on(f["mustache"]),
         2.0 - 4.0 * f["tone"],
     ]
-    scores = np.stack(cols, axis=1) + rng.normal(0, 0.3, (n, len(cols)))
-    return scores.astype(np.float32)
+    return np.stack(cols, axis=1).astype(np.float32)
+
+
+def attributes(rng: np.random.Generator, f: dict) -> np.ndarray:
+    """LFW-style scores (roughly in [-3, 3]): the clean scores plus Gaussian noise."""
+    clean = clean_attributes(f)
+    return (clean + rng.normal(0, SCORE_NOISE, clean.shape)).astype(np.float32)
 
 
 def render(f: dict, size: int = SIZE) -> tuple[np.ndarray, np.ndarray]:
