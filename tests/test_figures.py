@@ -60,6 +60,8 @@ def test_figure3_layout_and_reproducible_bytes(tiny_models, tmp_path):
 def test_figure4_has_a_row_per_attribute_group(tiny_models, tmp_path, dataset, rows):
     models, data = tiny_models[dataset]
     assert figure4.draw(data, models / "discvae", tmp_path / "f.png", steps=7) == (rows, 7)
+    w, h = _png_size(tmp_path / "f.png")
+    assert w >= 7 * 150 and h >= rows * 150, "each 64x64 sample is shown at 150 px or more"
 
 
 def test_progression_moves_only_the_named_attributes():

@@ -52,6 +52,10 @@ STAGES = {
     "report": Stage("attr2img.report", "assemble results/report.md and .html"),
     "sample": Stage("attr2img.generate", "draw an image grid for an attribute assignment", dag=False),
     "reconstruct": Stage("attr2img.inference.reconstruct", "reconstruct images by posterior inference", dag=False),
+    "edit": Stage("attr2img.editing", "edit the attributes of photos (attributes predicted when not given)",
+                  dag=False),
+    "serve": Stage("attr2img.explorer", "a local web page to explore trained models with attribute sliders",
+                   dag=False),
     "complete": Stage("attr2img.inference.complete", "complete occluded images by posterior inference", dag=False),
 }
 DAG_STAGES = {name: s.module for name, s in STAGES.items() if s.dag}

@@ -39,8 +39,7 @@ rule train_regressor:
         "results/plots/train/{dataset}/regressor.tsv",
     params:
         **P("regressor", "train.seed", "train.device", "train.threads", "train.batch_size",
-            "train.checkpoint_every", "train.cuda_graph", "train.epochs.{dataset}.regressor",
-            "train.augment.{dataset}"),
+            "train.checkpoint_every", "train.cuda_graph", "train.epochs.{dataset}.regressor"),
     log:
         "logs/train/{dataset}/regressor.log",
         run="results/runs/{dataset}/regressor.json",

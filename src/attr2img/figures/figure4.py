@@ -14,6 +14,9 @@ from attr2img.edits import base_vector, progression_vectors, progressions_for
 from attr2img.figures.common import finish, generation_stage, plt, show
 from attr2img.models.store import load_model
 
+PANEL = 1.6     # inches per 64x64 panel at 100 dpi: 160 px
+
+
 def draw(data_dir, model_dir, out, seed: int = 0, steps: int = 7) -> None:
     model, card = load_model(model_dir)
     train = ProcessedDataset(data_dir, "train")
@@ -22,14 +25,15 @@ def draw(data_dir, model_dir, out, seed: int = 0, steps: int = 7) -> None:
     base = base_vector(train.attributes, train.attribute_kind)
     rows = progressions_for(names)
     z = torch.randn(1, model.latent_dim, generator=torch.Generator().manual_seed(seed))
-    fig, axes = plt.subplots(len(rows), steps, figsize=(1.05 * steps + 1.6, 1.15 * len(rows) + 0.5), squeeze=False)
+    fig, axes = plt.subplots(len(rows), steps, figsize=(PANEL * steps + 1.6, (PANEL + 0.1) * len(rows) + 0.6),
+                             squeeze=False)
     for r, (label, spec) in enumerate(rows):
         ys = progression_vectors(base, names, spec, lo, hi, steps)
         with torch.no_grad():
             imgs = model.decode(z.expand(steps, -1), ys)
         for c in range(steps):
             show(axes[r, c], imgs[c], f"α = {c / (steps - 1):.2f}" if r == 0 else None)
-        axes[r, 0].set_ylabel(label.replace(": ", ":\n"), fontsize=7)
+        axes[r, 0].set_ylabel(label.replace(": ", ":\n"), fontsize=9)
     finish(fig, out, f"Figure 4: attribute progression with z fixed ({card['model']}, {card['dataset']})")
     return axes.shape
 

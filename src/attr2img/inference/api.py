@@ -103,8 +103,11 @@ def add_arguments(p, occluder: bool = False) -> None:
     """The options of ``attr2img reconstruct`` (and, with ``occluder``, ``complete``)."""
     p.add_argument("--model", required=True, help="trained generator folder")
     p.add_argument("--images", required=True, nargs="+", help="image files or folders (64x64 RGB; others are resized)")
-    p.add_argument("--attributes", required=True,
-                   help="attribute vectors: a .npy (N, A) or text file with one vector per line, in image order")
+    p.add_argument("--attributes",
+                   help="attribute vectors: a .npy (N, A) or text file with one vector per line, in image order; "
+                        "default: predicted by the dataset's attribute regressor (see --regressor)")
+    p.add_argument("--regressor", help="attribute regressor folder for predicting the attributes "
+                                       "(default: the regressor beside --model)")
     if occluder:
         p.add_argument("--occluder", required=True, choices=OCCLUDERS, help="where to hide pixels")
     p.add_argument("--out", required=True, help="output folder (one PNG per image, plus latents.npy)")
@@ -115,8 +118,14 @@ def main(args, params: dict) -> None:
     """Run ``reconstruct`` or ``complete`` (with ``args.occluder``) on the command line's images."""
     from skimage.io import imsave
 
+    from attr2img.editing import Editor
+
     images, names = read_images(args.images)
-    y = read_attributes(args.attributes)
+    if args.attributes:
+        y, source = read_attributes(args.attributes), f"read from {args.attributes}"
+    else:
+        editor = Editor(args.model, args.regressor, args.device or "cpu")
+        y, source = editor.predict(images), f"predicted by the attribute regressor {editor.regressor_dir}"
     p = from_mapping(EvaluationConfig, params["inference"])
     cfg = from_mapping(InferenceConfig, vars(p), only_fields=True)
     device = args.device or from_mapping(TrainConfig, params["train"]).device
@@ -128,4 +137,6 @@ def main(args, params: dict) -> None:
         (tmp / "energies.json").write_text(json.dumps(
             {n: {"energy": float(e), "decoder_evaluations": int(k)}
              for n, e, k in zip(names, out["energy"], out["evaluations"])}, indent=2))
-    print(f"wrote {len(names)} images to {args.out}")
+        (tmp / "attributes.json").write_text(json.dumps(
+            {"attributes": source, "images": {n: [float(v) for v in row] for n, row in zip(names, y)}}, indent=2))
+    print(f"wrote {len(names)} images to {args.out}; attributes {source}")

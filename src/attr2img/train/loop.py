@@ -63,13 +63,15 @@ def evaluate(model, data: ProcessedDataset, batch_size: int, device, seed: int) 
 
 def recipe(params: dict, model_name: str) -> tuple[dict, dict]:
     """The ``train`` and ``model`` sections a model trains with: the generators' as written, the
-    regressor's with params.yaml's ``regressor`` section in place of the optimiser's and network's
-    keys (it is the judge of Table 2, not a model under comparison, so it has a recipe of its own)."""
+    regressor's with params.yaml's ``regressor`` section in place of the optimiser's, network's and
+    augmentation's keys (it is the judge of Table 2, not a model under comparison, so it has a
+    recipe of its own)."""
     train, model = params["train"], params["model"]
     if model_name != "regressor":
         return train, model
     r = params["regressor"]
-    train = {**train, **{k: r[k] for k in ("lr", "lr_schedule", "weight_decay")}}
+    train = {**train, **{k: r[k] for k in ("lr", "lr_schedule", "weight_decay")},
+             "augment": {d: r["augment"] for d in train["augment"]}}
     model = {"width": r["width"], "dropout": r["dropout"], "latent": model["latent"]}
     return train, model
 
