@@ -152,8 +152,16 @@ def claims_section(metrics_dir: Path, datasets) -> list[str]:
           "| dataset | claim | mean A − B | 95 % interval | verdict |", "|---|---|---|---|---|"]
     for d in datasets:
         for c in iter_claims(ledger[d]):
+            extra = []
+            if "spearman" in c:
+                extra.append(f"Spearman {c['spearman']:.2f}")
+            if 0 <= c.get("off_over_on", -1) < 1e3:
+                extra.append(f"others/moved {c['off_over_on']:.2f}")
+            if "ratio" in c:
+                extra.append(f"ratio {c['ratio']:.2f}")
+            extra = "; ".join(extra)
             md.append(f"| {d} | {c['claim']} | {c['mean_diff']:+.4g} | [{c['ci_low']:+.4g}, {c['ci_high']:+.4g}] | "
-                      f"**{c['verdict']}** |")
+                      f"**{c['verdict']}**{f' ({extra})' if extra else ''} |")
     return md + [""]
 
 
