@@ -87,7 +87,7 @@ def test_per_item_results_come_from_the_evaluation_stages(tiny_models, tmp_path)
     e = evaluate_edits.evaluate(data, models / "regressor", models / "discvae", EditsConfig(**p["edits"]),
                                 out / "edits.npz", tmp_path / "edits.json", device="cpu")
     with np.load(out / "edits.npz") as z:
-        assert z["figure4/gender/on"].mean() == pytest.approx(e["figure4"]["gender"]["on"], abs=1e-3)
+        assert z["figure4/gender_female_to_male/on"].mean() == pytest.approx(e["figure4"]["gender_female_to_male"]["on"], abs=1e-3)
         assert len(z["figure5/vary_zb/inside"]) == p["edits"]["n_draws"]
     ledger = claims.ledger(tmp_path, ["synth-faces"])
     # 2 claims x 6 Table 1 rows, 3 Table 2 claims, 5 face progressions, 2 layer claims

@@ -43,7 +43,7 @@ def test_a_selective_generator_moves_only_the_named_attribute(tiny_datasets):
     a = len(train.attribute_names)
     rows = progression_measures(Writer(a), Reader(a), train, CFG, torch.device("cpu"))
     assert set(rows) == {row_key(label) for label, _ in progressions_for(train.attribute_names)}
-    g = rows["gender"]
+    g = rows["gender_female_to_male"]
     std = train.attributes.std(0)[train.attribute_names.index("Male")]
     assert g["spearman"] == pytest.approx(1.0)
     assert np.allclose(g["off"], 0, atol=1e-5)
@@ -58,7 +58,7 @@ def test_a_leaky_generator_moves_the_others_too(tiny_datasets):
     a = len(train.attribute_names)
     clean = progression_measures(Writer(a), Reader(a), train, CFG, torch.device("cpu"))
     leaky = progression_measures(Writer(a, leak=1.0), Reader(a), train, CFG, torch.device("cpu"))
-    assert (leaky["gender"]["off"] > clean["gender"]["off"] + 0.1).all()
+    assert (leaky["gender_female_to_male"]["off"] > clean["gender_female_to_male"]["off"] + 0.1).all()
 
 
 def test_the_birds_get_their_own_progressions(tiny_datasets):
@@ -89,3 +89,9 @@ def test_layer_measures_see_which_latent_moves_which_pixels(tiny_datasets):
     assert np.allclose(m["vary_zb"]["inside"], 0) and (m["vary_zb"]["outside"] > 0).all()
     assert np.allclose(m["vary_zf"]["outside"], 0) and (m["vary_zf"]["inside"] > 0).all()
     assert len(m["vary_zb"]["inside"]) == CFG.n_draws
+
+
+def test_every_progression_has_its_own_key():
+    keys = [row_key(label) for label, _ in PROGRESSIONS]
+    assert len(set(keys)) == len(keys)          # birds have two primary-colour rows
+    assert row_key("primary colour: blue → yellow") == "primary_colour_blue_to_yellow"

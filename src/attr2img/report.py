@@ -148,7 +148,9 @@ def claims_section(metrics_dir: Path, datasets) -> list[str]:
           f"change outside minus inside the gate (z_B) or inside minus outside (z_F) per base draw. **holds**: the "
           f"interval lies on the paper's side of zero; **fails**: on the other side (or, for Figure 4, the trend "
           f"is not monotonic); **inconclusive**: it contains zero. Here: {s['holds']} hold, {s['fails']} fail, "
-          f"{s['inconclusive']} inconclusive. The verdicts are the robust signal: {NOISE_NOTE}", "",
+          f"{s['inconclusive']} inconclusive. The verdicts are the robust signal: {NOISE_NOTE} Why the "
+          f"failing claims fail, with the evidence, is in docs/fidelity.md; the Table 2 readings above give "
+          f"the judge's ceiling and how close NN's own labels are to the queries.", "",
           "| dataset | claim | mean A − B | 95 % interval | verdict |", "|---|---|---|---|---|"]
     for d in datasets:
         for c in iter_claims(ledger[d]):

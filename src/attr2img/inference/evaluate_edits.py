@@ -52,8 +52,9 @@ class EditsConfig:
 
 
 def row_key(label: str) -> str:
-    """A progression's label as an npz / JSON key: "gender: female → male" -> "gender"."""
-    return label.split(":")[0].strip().replace(" ", "_")
+    """A progression's label as an npz / JSON key: "gender: female → male" -> "gender_female_to_male"."""
+    text = label.replace("→", "to").replace(":", " ")
+    return "_".join(text.split())
 
 
 @torch.no_grad()
