@@ -31,5 +31,5 @@ def test_readme_stage_commands_parse():
         args = parser.parse_args(line.split()[1:])     # an unknown stage or option exits here
         assert callable(args.func)
     documented = {line.split()[1] for line in lines}
-    assert {"prepare", "overview", "train", "check-params", "sample", "reconstruct", "complete"} <= documented
-    assert documented - {"check-params", "sample", "reconstruct", "complete", "fetch"} <= set(DAG_STAGES)
+    assert {"prepare", "overview", "train", "check-params", "sample", "reconstruct", "complete", "edit", "serve"} <= documented
+    assert documented - {"check-params", "sample", "reconstruct", "complete", "fetch", "edit", "serve"} <= set(DAG_STAGES)
