@@ -60,7 +60,7 @@ def test_checkpoint_of_other_parameters_is_not_resumed(tmp_path, tiny_datasets, 
     with pytest.raises(KeyboardInterrupt):
         _train(tiny_datasets, params, tmp_path / "a", model="vae", callbacks=[stop_after(1)])
     other = copy.deepcopy(params)
-    other["train"]["lr"] = 1e-3
+    other["train"]["lr"] = params["train"]["lr"] * 2     # another learning rate than the default
     _train(tiny_datasets, other, tmp_path / "a", model="vae")
     assert "ignoring" in capsys.readouterr().out
     _train(tiny_datasets, other, tmp_path / "fresh", model="vae")   # the same run from scratch
