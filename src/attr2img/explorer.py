@@ -205,7 +205,7 @@ def decode_image(body: bytes) -> np.ndarray:
     """An uploaded file -> uint8 (64, 64, 3), as ``attr2img edit`` reads images."""
     from PIL import Image, UnidentifiedImageError
 
-    from attr2img.data.loader import resize_u8
+    from attr2img.inference.api import fit_model_size
 
     if len(body) > MAX_UPLOAD:
         raise BadRequest(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"the upload is {len(body):,} bytes; "
@@ -217,10 +217,7 @@ def decode_image(body: bytes) -> np.ndarray:
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
         raise BadRequest(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "the upload is not an image Pillow can read "
                                                             "(or a truncated one)") from None
-    x = torch.from_numpy(np.ascontiguousarray(rgb))[None]
-    if x.shape[1:3] != (64, 64):
-        x = resize_u8(x, torch.zeros(x.shape[:3], dtype=torch.uint8))[0]
-    return x[0].numpy()
+    return fit_model_size(rgb)
 
 
 @lru_cache(maxsize=1)

@@ -32,6 +32,14 @@ from attr2img.train.config import TrainConfig
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".ppm", ".tif", ".tiff")
 
 
+def fit_model_size(img: np.ndarray) -> np.ndarray:
+    """A uint8 (H, W, 3) image resized to the models' 64x64 as the loader resizes datasets."""
+    if img.shape[:2] == (MODEL_SIZE, MODEL_SIZE):
+        return img
+    x = torch.from_numpy(np.ascontiguousarray(img))[None]
+    return resize_u8(x, torch.zeros(x.shape[:3], dtype=torch.uint8))[0][0].numpy()
+
+
 def read_images(paths) -> tuple[np.ndarray, list[str]]:
     """Image files or folders of images -> uint8 (N, 64, 64, 3) and names. Any format Pillow reads,
     converted to RGB (CMYK, palette, grayscale) and resized as the loader resizes datasets."""
@@ -47,10 +55,7 @@ def read_images(paths) -> tuple[np.ndarray, list[str]]:
         img = load_rgb(f, Counter())
         if img is None:
             raise DatasetError(f"cannot read {f}: not an image file, or a truncated one")
-        if img.shape[:2] != (MODEL_SIZE, MODEL_SIZE):
-            x = torch.from_numpy(img)[None]
-            img = resize_u8(x, torch.zeros(x.shape[:3], dtype=torch.uint8))[0][0].numpy()
-        out.append(img)
+        out.append(fit_model_size(img))
     return np.stack(out), [f.stem for f in files]
 
 
