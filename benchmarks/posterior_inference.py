@@ -41,6 +41,7 @@ def main() -> None:
     ap.add_argument("--rtol", type=float, default=1e-3)
     ap.add_argument("--patience", type=int, default=10)
     ap.add_argument("--device", default="cpu", help="auto, cpu or cuda")
+    ap.add_argument("--throughput-only", action="store_true", help="(a) only: skip the 1,000-step cost comparison")
     args = ap.parse_args()
     torch.manual_seed(0)
     device = resolve_device(args.device)
@@ -77,6 +78,8 @@ def main() -> None:
           f"{batched:.2f} images/s = {achieved / 1e9:.1f} GFLOP/s, fraction of the reference "
           f"{achieved / ref['best']:.2f}; one at a time {single:.2f} images/s (ratio {batched / single:.1f}x)")
 
+    if args.throughput_only:
+        return
     # (b) decoder evaluations to reach the paper schedule's final energy
     paper = infer(model, x, y, InferenceConfig(iterations=args.paper_iters, lam=args.lam))
     target = paper.energy

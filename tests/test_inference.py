@@ -1,5 +1,7 @@
 """Posterior inference by optimisation, occluders and completion."""
 
+import copy
+
 import pytest
 import torch
 from torch import nn
@@ -76,6 +78,28 @@ def test_inference_leaves_the_models_trainable_flags_as_they_were(decoder):
         assert [p.requires_grad for p in params] == [False] + before[1:]
     finally:
         params[0].requires_grad_(before[0])
+
+
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_folded_batch_norm_computes_the_same_decoder_and_leaves_the_model_alone(decoder, channels_last):
+    from attr2img.ops import fold_batchnorm
+    model = copy.deepcopy(decoder)
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    n_bn = sum(isinstance(m, nn.BatchNorm2d) for m in model.modules())
+    folded = fold_batchnorm(model)
+    assert n_bn > 0 and not any(isinstance(m, nn.BatchNorm2d) for m in folded.modules())
+    assert sum(isinstance(m, nn.BatchNorm2d) for m in model.modules()) == n_bn, "the original keeps its layers"
+    assert not any(p.requires_grad for p in folded.parameters())
+    z, y = torch.randn(6, model.latent_dim), torch.randn(6, 5)
+    with torch.no_grad():
+        a, b = model.decode(z, y), folded.decode(z, y)
+        x = torch.rand(6, 3, 64, 64) * 2 - 1
+        m = (torch.rand(6, 1, 64, 64) > 0.5).float()
+        pa, pb = model.posterior_mean(x, y, m), folded.posterior_mean(x, y, m)
+    assert torch.allclose(a, b, atol=1e-4)
+    assert torch.allclose(pa, pb, atol=1e-4)
+    assert a.std() > 0.01, "the decoder responds (the comparison is not between constants)"
 
 
 def test_an_image_does_not_depend_on_its_batch(decoder):

@@ -131,7 +131,8 @@ def _mask_image(n=6):
 
 
 @pytest.mark.parametrize("cfg", [AugmentConfig(gain=0, sharpen=0),
-                                 AugmentConfig(gain=0, sharpen=0, rotate=0.08, zoom_crop=True)])
+                                 AugmentConfig(gain=0, sharpen=0, rotate=0.08, zoom_crop=True),
+                                 AugmentConfig(gain=0, sharpen=0, shift=4)])
 def test_masks_move_with_their_images(cfg):
     m, x = _mask_image()
     xa, ma = augment(x, m, cfg, torch.Generator().manual_seed(1))
@@ -145,6 +146,21 @@ def test_photometric_augmentation_keeps_range_and_mask():
     x = torch.rand(6, 3, 64, 64) * 2 - 1
     xa, ma = augment(x, m, AugmentConfig(flip=False), torch.Generator().manual_seed(0))
     assert torch.equal(ma, m) and xa.min() >= -1 and xa.max() <= 1 and not torch.equal(xa, x)
+
+
+@pytest.mark.parametrize("r2, r3, dx, dy", [(1.0, 0.5, 4, 0), (0.0, 0.5, -4, 0), (0.5, 1.0, 0, 4)])
+def test_shift_translates_by_at_most_its_pixels(r2, r3, dx, dy):
+    from attr2img.train.augment import N_DRAWS, apply
+    x = torch.rand(1, 3, 64, 64) * 2 - 1
+    m = (torch.rand(1, 1, 64, 64) > 0.5).float()
+    r = torch.full((1, N_DRAWS), 0.5)
+    r[0, 0], r[0, 2], r[0, 3] = 1.0, r2, r3                  # no flip; the extreme (or no) shift each way
+    xa, ma = apply(x, m, AugmentConfig(gain=0, sharpen=0, shift=4), r)
+    # the output at (i, j) is the input at (i + dy, j + dx), away from the border
+    inner = (slice(None), slice(None), slice(8, 56), slice(8, 56))
+    shifted = torch.roll(x, shifts=(-dy, -dx), dims=(2, 3))
+    assert torch.allclose(xa[inner], shifted[inner], atol=1e-5)
+    assert torch.equal(ma[inner], torch.roll(m, shifts=(-dy, -dx), dims=(2, 3))[inner])
 
 
 def test_same_generator_seed_same_augmentation():

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import copy
+
 import torch
+from torch import nn
 from torch.nn import functional as F
 
 
@@ -15,3 +18,38 @@ def box_filter(x: torch.Tensor, k: int = 5) -> torch.Tensor:
     total = F.conv2d(F.pad(x, (p, p, p, p)), w, groups=c)
     count = F.conv2d(F.pad(torch.ones_like(x[:1, :1]), (p, p, p, p)), w[:1])
     return total / count
+
+
+def fold_batchnorm(model: nn.Module) -> nn.Module:
+    """An evaluation-mode copy of ``model`` in which every BatchNorm2d that directly follows a
+    Conv2d in an ``nn.Sequential`` is folded into that convolution's weights and bias (and
+    replaced by an identity). The copy computes the same function up to float rounding; its
+    parameters do not require gradients. Posterior inference back-propagates through the
+    decoder at every step, and on the CPU an evaluation-mode batch norm's backward costs as
+    much as a convolution's (benchmarks/posterior_inference.py)."""
+    model = copy.deepcopy(model).eval()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    for seq in model.modules():
+        if not isinstance(seq, nn.Sequential):
+            continue
+        for i in range(len(seq) - 1):
+            conv, bn = seq[i], seq[i + 1]
+            if not (isinstance(conv, nn.Conv2d) and isinstance(bn, nn.BatchNorm2d) and bn.running_var is not None):
+                continue
+            with torch.no_grad():
+                scale = torch.rsqrt(bn.running_var + bn.eps)
+                if bn.weight is not None:
+                    scale = scale * bn.weight
+                shift = -bn.running_mean * scale
+                if conv.bias is not None:
+                    shift = shift + conv.bias * scale
+                if bn.bias is not None:
+                    shift = shift + bn.bias
+                fmt = (torch.channels_last if conv.weight.is_contiguous(memory_format=torch.channels_last)
+                       and not conv.weight.is_contiguous() else torch.contiguous_format)
+                weight = (conv.weight * scale.view(-1, 1, 1, 1)).contiguous(memory_format=fmt)
+            conv.weight = nn.Parameter(weight, requires_grad=False)
+            conv.bias = nn.Parameter(shift.to(weight.dtype), requires_grad=False)
+            seq[i + 1] = nn.Identity()
+    return model

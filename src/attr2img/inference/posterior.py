@@ -9,7 +9,8 @@ with Adam (the paper: lr 0.3, 1,000 iterations). For the disCVAE z = [z_F, z_B].
 The optimisation is batched: each image has its own z, its own energy and its own Adam
 state (a per-image Adam written out here, so that an image can stop early without its
 neighbours), and the decoder runs only on the images still being optimised. Batch norm is
-in evaluation mode, so an image's result does not depend on the others in its batch.
+in evaluation mode (folded into the convolutions), so an image's result does not depend on the
+others in its batch.
 
 Beyond the paper: a warm start from the recognition model's posterior mean
 (``init="recognition"``), and early stopping when an image's relative energy change stays
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 import torch
 
 from attr2img.device import autocast
+from attr2img.ops import fold_batchnorm
 
 
 @dataclass(frozen=True)
@@ -69,14 +71,9 @@ def infer(model, x: torch.Tensor, y: torch.Tensor, cfg: InferenceConfig, observe
           mask: torch.Tensor | None = None, record: bool = False) -> InferenceResult:
     """Optimise one z per image. ``observed`` (N, 1, H, W) is 1 on the pixels the energy sees."""
     model.eval()
-    flags = [p.requires_grad for p in model.parameters()]
-    for p in model.parameters():                          # gradients flow to z only
-        p.requires_grad_(False)
-    try:
-        return _optimise(model, x, y, cfg, observed, mask, record)
-    finally:
-        for p, flag in zip(model.parameters(), flags):
-            p.requires_grad_(flag)
+    # batch norm folded into the convolutions: the same function, without the backward pass of
+    # an evaluation-mode batch norm at every step; gradients flow to z only
+    return _optimise(fold_batchnorm(model), x, y, cfg, observed, mask, record)
 
 
 def _optimise(model, x, y, cfg: InferenceConfig, observed, mask, record: bool) -> InferenceResult:

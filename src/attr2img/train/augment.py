@@ -5,7 +5,9 @@ Applied on [0, 1] pixels, masks transformed together with their images:
   - per-channel gain U[1 - gain, 1 + gain],
   - residual sharpening x + s * (x - box5x5(x)) with s ~ U[0, sharpen],
   - birds also: rotation U[-rotate, rotate] rad and "resize to 72, random 64 crop"
-    (zoom_crop), done as one affine resampling of image and mask.
+    (zoom_crop), done as one affine resampling of image and mask;
+  - optionally a random translation of up to ``shift`` pixels each way (the regressor's recipe),
+    in the same resampling.
 Random draws are per image, from the given generator (on the CPU, so that the same seed gives
 the same augmentation on any device).
 """
@@ -28,6 +30,7 @@ class AugmentConfig:
     sharpen: float = 1.5
     rotate: float = 0.0
     zoom_crop: bool = False
+    shift: float = 0.0          # random translation, up to this many pixels each way (x and y)
 
 
 N_DRAWS = 9
@@ -50,10 +53,11 @@ def apply(x: torch.Tensor, m: torch.Tensor, cfg: AugmentConfig, r: torch.Tensor)
     if cfg.flip:
         f = (r[:, 0] < 0.5).view(n, 1, 1, 1)
         x, m = torch.where(f, x.flip(3), x), torch.where(f, m.flip(3), m)
-    if cfg.rotate > 0 or cfg.zoom_crop:
+    if cfg.rotate > 0 or cfg.zoom_crop or cfg.shift > 0:
         angle = (r[:, 1] * 2 - 1) * cfg.rotate
         s = 64.0 / 72.0 if cfg.zoom_crop else 1.0          # a 64 window of the image resized to 72
-        tx, ty = (r[:, 2] * 2 - 1) * (1 - s), (r[:, 3] * 2 - 1) * (1 - s)
+        reach = (1 - s) + 2.0 * cfg.shift / x.shape[-1]    # grid units: the image spans [-1, 1]
+        tx, ty = (r[:, 2] * 2 - 1) * reach, (r[:, 3] * 2 - 1) * reach
         cos, sin = torch.cos(angle) * s, torch.sin(angle) * s
         theta = torch.stack([torch.stack([cos, -sin, tx], 1), torch.stack([sin, cos, ty], 1)], 1)
         grid = F.affine_grid(theta, list(x.shape), align_corners=False)
