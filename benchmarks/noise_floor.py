@@ -4,7 +4,9 @@ Reads the committed metrics of ``HEAD`` (training seed 0, the default run) and o
 experiments named on the command line (the same pipeline with other training seeds, run as
 docs/benchmarks.md says), straight from git: DVC keeps each experiment as a ref under
 ``refs/exps``. Prints, per metric group, the spread across seeds (standard deviation and
-max − min of every cell) and how many claim verdicts differ between seeds.
+max − min of every cell); per claim group, how far a claim's paired mean difference moves
+between seeds against the half-width of the interval one run reports; and the claim
+verdicts that differ between seeds.
 
     python benchmarks/noise_floor.py seed1 seed2
 """
@@ -48,6 +50,26 @@ def leaves(node, prefix=""):
         yield prefix, float(node)
 
 
+COUNTERS = ("n_images", "n_draws", "n_test", "n_samples")
+
+
+def kind(path: str, key: str) -> str | None:
+    """The group a cell's spread is reported in (cells of one unit); None for counters, the
+    dataset's constant noise ceiling, and unbounded ratios (others/moved with a moved of ~0)."""
+    leaf = key.rsplit("/", 1)[-1]
+    if leaf in COUNTERS or key.startswith("noise_ceiling") or leaf == "off_over_on":
+        return None
+    if path.startswith("table1"):
+        return "Table 1 error (x10^3 MSE)" if "/" not in key else "Table 1 decoder evaluations"
+    if path.startswith("table2"):
+        if key.startswith("regressor_on_test_images"):
+            return f"Table 2 judge on real images ({leaf})"
+        return f"Table 2 {leaf}" + (" (validation vectors)" if key.startswith("validation") else "")
+    if key.startswith("figure4"):
+        return "Figure 4 Spearman" if leaf == "spearman" else "Figure 4 reading change (training sd)"
+    return "Figure 5 inside/outside ratio" if leaf.endswith("_over_outside") else "Figure 5 pixel change"
+
+
 def collect(rev: str) -> dict:
     values = {}
     for d in DATASETS:
@@ -63,12 +85,17 @@ def collect(rev: str) -> dict:
 
     def walk(node, prefix):
         if isinstance(node, dict) and "verdict" in node:
-            verdicts[prefix] = node["verdict"]
+            verdicts[prefix] = node
         elif isinstance(node, dict):
             for k, v in node.items():
                 walk(v, f"{prefix}/{k}")
     walk({k: v for k, v in claims.items() if k != "summary"}, "")
     return {"values": values, "verdicts": verdicts}
+
+
+def claim_group(name: str) -> str:
+    part = name.split("/")[2]
+    return {"table1": "Table 1", "table2": "Table 2", "figure4": "Figure 4", "figure5": "Figure 5"}.get(part, part)
 
 
 def main() -> None:
@@ -79,22 +106,44 @@ def main() -> None:
     keys = sorted(set.intersection(*(set(r["values"]) for r in runs.values())))
     groups = defaultdict(list)
     for k in keys:
+        path, cell = k.split(":", 1)
+        g = kind(path, cell)
+        if g is None:
+            continue
         v = np.array([r["values"][k] for r in runs.values()])
-        group = k.split(":")[0].rsplit("/", 1)[0] if k.startswith("table1") else k.split(":")[0].replace(".json", "")
-        groups[group].append((k, v.std(ddof=1), v.max() - v.min(), v.mean()))
+        groups[g].append((k, v.std(ddof=1), v.max() - v.min()))
     print(f"runs: {', '.join(runs)}\n")
-    print("| metrics | cells | median sd | largest sd (cell) | largest max − min |")
+    print("| metrics (both datasets) | cells | median sd across seeds | largest sd (cell) | largest max − min |")
     print("|---|---|---|---|---|")
-    for g, rows in groups.items():
+    for g in sorted(groups):
+        rows = groups[g]
         sds = np.array([r[1] for r in rows])
         worst = max(rows, key=lambda r: r[1])
-        print(f"| {g} | {len(rows)} | {np.median(sds):.4g} | {worst[1]:.4g} ({worst[0].split(':')[1]}) | "
-              f"{max(r[2] for r in rows):.4g} |")
+        where = worst[0].replace(".json:", ": ")
+        print(f"| {g} | {len(rows)} | {np.median(sds):.3g} | {worst[1]:.3g} ({where}) | "
+              f"{max(r[2] for r in rows):.3g} |")
+
+    # the claims: how far a paired mean difference moves between seeds, against the half-width
+    # of the bootstrap interval one run reports (which covers test items, not training seeds)
     claims = sorted(set.intersection(*(set(r["verdicts"]) for r in runs.values())))
-    flips = [c for c in claims if len({r["verdicts"][c] for r in runs.values()}) > 1]
-    print(f"\nclaim verdicts that differ between seeds: {len(flips)} of {len(claims)}")
+    by_group = defaultdict(list)
+    for c in claims:
+        diffs = np.array([r["verdicts"][c]["mean_diff"] for r in runs.values()])
+        half = np.mean([(r["verdicts"][c]["ci_high"] - r["verdicts"][c]["ci_low"]) / 2 for r in runs.values()])
+        by_group[claim_group(c)].append((diffs.std(ddof=1), half))
+    print("\n| claims | n | median sd of the paired mean difference across seeds | median half-width of one run's 95 % interval | median ratio |")
+    print("|---|---|---|---|---|")
+    for g in sorted(by_group):
+        rows = np.array(by_group[g])
+        print(f"| {g} | {len(rows)} | {np.median(rows[:, 0]):.3g} | {np.median(rows[:, 1]):.3g} | "
+              f"{np.median(rows[:, 0] / rows[:, 1]):.2f} |")
+    flips = [c for c in claims if len({r["verdicts"][c]["verdict"] for r in runs.values()}) > 1]
+    steady = {v: sum(1 for c in claims if c not in flips and runs["HEAD (seed 0)"]["verdicts"][c]["verdict"] == v)
+              for v in ("holds", "fails", "inconclusive")}
+    print(f"\nclaim verdicts that differ between seeds: {len(flips)} of {len(claims)}; the same in every run: "
+          + ", ".join(f"{n} {v}" for v, n in steady.items()))
     for c in flips:
-        print(f"- {c}: " + ", ".join(f"{n} {r['verdicts'][c]}" for n, r in runs.items()))
+        print(f"- {c}: " + ", ".join(f"{n} {r['verdicts'][c]['verdict']}" for n, r in runs.items()))
 
 
 if __name__ == "__main__":
