@@ -33,3 +33,20 @@ def test_readme_stage_commands_parse():
     documented = {line.split()[1] for line in lines}
     assert {"prepare", "overview", "train", "check-params", "sample", "reconstruct", "complete", "edit", "serve"} <= documented
     assert documented - {"check-params", "sample", "reconstruct", "complete", "fetch", "edit", "serve"} <= set(DAG_STAGES)
+
+
+def test_readme_and_report_quote_the_measured_noise_floor():
+    """The thresholds the README gives for a meaningful `dvc metrics diff` are the ones the
+    noise-floor section of docs/benchmarks.md derives from the seed runs, and the report
+    points to that section."""
+    from attr2img.report import NOISE_NOTE
+    readme = (ROOT / "README.md").read_text()
+    bench = (ROOT / "docs" / "benchmarks.md").read_text()
+    section = bench[bench.index("## Seed-to-seed noise floor"):]
+    section = section[:section.index("\n## ", 3)]
+    assert "Measured" in section and "noise_floor.py seed1 seed2" in section
+    quoted = re.findall(r"\*\*([0-9.]+)\*\*", readme[readme.index("three training seeds"):][:400])
+    assert len(quoted) >= 2
+    for value in quoted:
+        assert f"**{value}**" in section, f"README's {value} is not the measured noise floor's"
+    assert "Seed-to-seed noise floor" in NOISE_NOTE
