@@ -84,6 +84,11 @@ def test_inference_leaves_the_models_trainable_flags_as_they_were(decoder):
 def test_folded_batch_norm_computes_the_same_decoder_and_leaves_the_model_alone(decoder, channels_last):
     from attr2img.ops import fold_batchnorm
     model = copy.deepcopy(decoder)
+    g = torch.Generator().manual_seed(1)
+    with torch.no_grad():                                 # batch norm's affine terms away from 1 and 0
+        for bn in (m for m in model.modules() if isinstance(m, nn.BatchNorm2d)):
+            bn.weight.copy_(0.5 + torch.rand(bn.weight.shape, generator=g))
+            bn.bias.copy_(torch.randn(bn.bias.shape, generator=g) * 0.2)
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
     n_bn = sum(isinstance(m, nn.BatchNorm2d) for m in model.modules())
