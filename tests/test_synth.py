@@ -100,6 +100,45 @@ def test_face_attributes_are_visible_in_the_pixels():
     assert np.corrcoef(skin, face)[0, 1] > 0.5
 
 
+def _render_face_with(**factors):
+    """One face (no bangs, beard or glasses, not bald) rendered once per value of the changed factor."""
+    f = synth_faces.sample_factors(np.random.default_rng(3), 1)
+    f.update(bald=np.array([False]), bangs=np.array([False]), beard=np.array([False]),
+             mustache=np.array([False]), eyewear=np.array([0]), tone=np.array([0.2]), male=np.array([False]))
+    (key, values), = factors.items()
+    out = []
+    for value in values:
+        g = dict(f)
+        g[key] = np.array([value])
+        out.append(synth_faces.render(g)[0][0])
+    return out
+
+
+def test_age_draws_lines_not_only_a_darker_skin():
+    # LFW's Youth / Senior are classifier outputs on the image, so age must be visible: with age
+    # the skin darkens uniformly *and* lines appear, so the old/young ratio is not constant on the skin
+    young, old = _render_face_with(age=(0.0, 1.0))
+    skin = (np.abs(young - synth_faces.SKIN_PALE[:, None, None] * 0.9).max(0) < 0.2)
+    ratio = (old.mean(0) / young.mean(0))[skin]
+    assert skin.sum() > 100
+    assert (ratio < 0.85 * np.median(ratio)).sum() >= 10
+
+
+def test_gender_shows_in_the_lips():
+    woman, man = _render_face_with(male=(False, True))
+    reddest = lambda img: np.sort((img[0] - img[1]).ravel())[-5:].mean()      # noqa: E731
+    assert reddest(woman) > reddest(man) + 0.1
+
+
+def test_moustache_is_darker_than_a_beard():
+    f = {**synth_faces.sample_factors(np.random.default_rng(4), 1), "hair": np.array([1]),   # blond
+         "bald": np.array([False]), "beard": np.array([True])}
+    plain, with_moustache = (synth_faces.render({**f, "mustache": np.array([m])})[0][0].mean(0) for m in (False, True))
+    changed = np.abs(with_moustache - plain) > 0.05
+    assert changed.sum() >= 5
+    assert (with_moustache - plain)[changed].mean() < -0.05
+
+
 def test_bird_colour_labels_are_visible_in_the_pixels():
     d = synth.generate("synth-birds", 600, 2)
     a, img, m = d["attributes"], d["images"].astype(np.float32), d["masks"] > 0

@@ -78,7 +78,8 @@ def progression_measures(model, regressor, train: ProcessedDataset, cfg: EditsCo
         on = (change[:, moved] * sign[moved]).mean(1)
         off = change[:, ~moved].abs().mean(1)
         trend = (pred[:, :, moved] * sign[moved]).mean(2).mean(0)                   # (steps,)
-        rho = spearmanr(np.arange(cfg.steps), trend.numpy()).statistic
+        # a constant trend has no rank correlation: 0, i.e. not monotonic (scipy would warn and give NaN)
+        rho = spearmanr(np.arange(cfg.steps), trend.numpy()).statistic if trend.unique().numel() > 1 else 0.0
         out[row_key(label)] = {"label": label, "on": on.double().numpy(), "off": off.double().numpy(),
                                "spearman": float(np.nan_to_num(rho))}
     return out

@@ -4,6 +4,12 @@ Each image is a cartoon head (hair, face, neck, eyes, brows, nose, mouth, option
 sunglasses, beard and moustache) over a natural-image background. Attribute scores imitate
 LFW's continuous classifier scores (Kumar et al.): positive means "present", with noise.
 
+LFW's scores are the outputs of classifiers run on the image, so every attribute here is drawn
+where the image shows it: gender in the lips' colour, the brows and the face's width; age in
+lines on the forehead and cheeks and a darker skin; a moustache darker than a beard. (Until
+2026-11-28 gender and age had only weak cues and the moustache matched the beard, so the judge
+read them at correlation 0.58 to 0.88 against 0.93 to 0.98 for the rest; docs/fidelity.md.)
+
 Factors that are deliberately NOT attributes, so that the latent variables have work to do:
 position and scale jitter, head turn, hair length, lighting direction and strength, a colour
 cast, and the background (source photograph, crop, flip and gain).
@@ -33,6 +39,9 @@ HAIR_COLORS = np.array([[0.07, 0.06, 0.06],   # black
                        dtype=np.float32)
 SKIN_PALE = np.array([0.97, 0.82, 0.72], dtype=np.float32)
 SKIN_DARK = np.array([0.38, 0.24, 0.16], dtype=np.float32)
+LIPS_FEMALE = np.array([0.80, 0.17, 0.30], dtype=np.float32)
+LIPS_MALE = np.array([0.62, 0.30, 0.27], dtype=np.float32)
+WRINKLE_ALPHA = 0.75              # opacity of the lines of age at age 1
 
 # Face-template geometry in head units (multiplied by the per-image scale S), relative to the
 # face centre: the completion occluders of later stages are defined from these.
@@ -147,7 +156,18 @@ def render(f: dict, size: int = SIZE) -> tuple[np.ndarray, np.ndarray]:
     bangs_a = face_a * np.clip(((-0.20 * S)[:, None, None] + wave - v) / px, 0, 1) * f["bangs"][:, None, None]
     img = over(img, bangs_a, hair_rgb)
 
-    # eyes and brows (brows tilt with a frown)
+    # age: forehead lines and cheek folds, fading in with age (under bangs, drawn next)
+    wrinkle_a = np.zeros_like(face_a)
+    for dv in (-0.25, -0.31):
+        wrinkle_a = np.maximum(wrinkle_a, band(uf, v, (dv * S)[:, None, None], 0.13 * S, 0.03 * S, px))
+    for side in (-1.0, 1.0):
+        wrinkle_a = np.maximum(wrinkle_a, band(v - (0.15 * S)[:, None, None], uf, (side * 0.16 * S)[:, None, None],
+                                               0.07 * S, 0.03 * S, px))
+    wrinkle_a = wrinkle_a * face_a * (1 - bangs_a) * (1 - beard_a) * (WRINKLE_ALPHA * f["age"])[:, None, None]
+    img = over(img, wrinkle_a, skin * 0.55)
+
+    # eyes and brows (brows tilt with a frown; men's are heavier)
+    brow_thick = np.where(f["male"], 0.034, 0.018) * S
     white = np.ones((n, 3), np.float32) * 0.95
     dark = np.array([[0.08, 0.06, 0.05]], np.float32).repeat(n, 0)
     brow_rgb = np.where(f["bald"][:, None], hair_rgb * 0.5 + 0.2, hair_rgb * 0.8)
@@ -158,7 +178,7 @@ def render(f: dict, size: int = SIZE) -> tuple[np.ndarray, np.ndarray]:
         img = over(img, ellipse(ue, v, 0.008 * S * turn, EYE_DY * S, 0.025 * S, 0.025 * S, px), dark)
         tilt = (-np.minimum(f["smile"], 0) * 0.5 * side)[:, None, None] * ue
         brow_v = (EYE_DY * S - 0.075 * S)[:, None, None] - tilt
-        img = over(img, band(ue, v, brow_v, 0.065 * S, 0.022 * S, px), brow_rgb)
+        img = over(img, band(ue, v, brow_v, 0.065 * S, brow_thick, px), brow_rgb)
 
     # nose
     img = over(img, ellipse(uf * 1.0, v, 0.04 * S * turn, 0.07 * S, 0.03 * S, 0.06 * S, px) * 0.35, skin * 0.6)
@@ -169,11 +189,12 @@ def render(f: dict, size: int = SIZE) -> tuple[np.ndarray, np.ndarray]:
     mouth_v = (MOUTH_DY * S)[:, None, None] + (0.05 * S * f["smile"])[:, None, None] * (1 - du ** 2)
     thick = 0.028 * S + 0.07 * S * f["open"]
     lips_a = band(uf, v, mouth_v, w, thick + 0.02 * S, px)
-    img = over(img, lips_a, np.array([[0.70, 0.25, 0.25]], np.float32) * (1 - 0.4 * f["tone"][:, None]))
+    lips_rgb = np.where(f["male"][:, None], LIPS_MALE, LIPS_FEMALE) * (1 - 0.4 * f["tone"][:, None])
+    img = over(img, lips_a, lips_rgb)
     inner_a = band(uf, v, mouth_v, w * 0.85, thick * 0.6, px) * (f["open"] > 0.25)[:, None, None]
     img = over(img, inner_a, np.array([[0.18, 0.04, 0.05]], np.float32).repeat(n, 0))
-    must_a = band(uf, v, mouth_v - (thick / 2 + 0.035 * S)[:, None, None], w * 1.05, 0.035 * S, px)
-    img = over(img, must_a * f["mustache"][:, None, None], hair_rgb * 0.85)
+    must_a = band(uf, v, mouth_v - (thick / 2 + 0.04 * S)[:, None, None], w * 1.05, 0.045 * S, px)
+    img = over(img, must_a * f["mustache"][:, None, None], hair_rgb * 0.45)   # darker than a beard
 
     # eyewear: rings (glasses) or dark filled lenses (sunglasses), with a bridge
     glasses = (f["eyewear"] == 1)[:, None, None]
