@@ -6,9 +6,8 @@ LFW's continuous classifier scores (Kumar et al.): positive means "present", wit
 
 LFW's scores are the outputs of classifiers run on the image, so every attribute here is drawn
 where the image shows it: gender in the lips' colour, the brows and the face's width; age in
-lines on the forehead and cheeks and a darker skin; a moustache darker than a beard. (Until
-2026-11-28 gender and age had only weak cues and the moustache matched the beard, so the judge
-read them at correlation 0.58 to 0.88 against 0.93 to 0.98 for the rest; docs/fidelity.md.)
+lines on the forehead and cheeks and a darker skin; a moustache darker than a beard
+(docs/fidelity.md: before these cues the judge could barely read gender, age or a moustache).
 
 Factors that are deliberately NOT attributes, so that the latent variables have work to do:
 position and scale jitter, head turn, hair length, lighting direction and strength, a colour
