@@ -19,7 +19,7 @@ import time
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from attr2img.device import autocast, resolve_device
+from attr2img.device import autocast, keep_freed_memory, resolve_device
 from attr2img.models import ModelConfig, build_model
 from attr2img.train.augment import AugmentConfig
 from attr2img.train.step import TrainStep, make_optimizer
@@ -76,6 +76,7 @@ def main() -> None:
     ap.add_argument("--compile", action="store_true", help="torch.compile each model's loss (experiment)")
     ap.add_argument("--eager", action="store_true", help="on CUDA, launch every step eagerly (no CUDA graph)")
     args = ap.parse_args()
+    keep_freed_memory()                                  # as every pipeline stage does
     device = resolve_device(args.device)
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True

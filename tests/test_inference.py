@@ -108,12 +108,23 @@ def test_folded_batch_norm_computes_the_same_decoder_and_leaves_the_model_alone(
 
 
 def test_an_image_does_not_depend_on_its_batch(decoder):
+    """Its neighbours' pixels and attributes do not reach an image's z (no batch statistics, no
+    shared optimiser state); alone, it gets the same z up to the rounding of another batch size
+    (compared after 3 iterations: later, Adam's normalised steps turn a rounding-level gradient
+    near zero into a step of up to lr, and the comparison would test rounding, not independence)."""
     x, y = _batch(4)
     cfg = InferenceConfig(iterations=10, lr=0.1)
     together = infer(decoder, x, y, cfg)
+    x_other, y_other = _batch(4, seed=1)
     for i in range(4):
-        alone = infer(decoder, x[i:i + 1], y[i:i + 1], cfg)
-        assert torch.allclose(alone.z, together.z[i:i + 1], atol=1e-4)
+        others = torch.arange(4) != i
+        x2, y2 = x.clone(), y.clone()
+        x2[others], y2[others] = x_other[others], y_other[others]
+        assert torch.allclose(infer(decoder, x2, y2, cfg).z[i], together.z[i], atol=1e-6)
+    short = InferenceConfig(iterations=3, lr=0.1)
+    together = infer(decoder, x, y, short)
+    for i in range(4):
+        assert torch.allclose(infer(decoder, x[i:i + 1], y[i:i + 1], short).z, together.z[i:i + 1], atol=1e-5)
 
 
 @pytest.mark.parametrize("init", ["prior_mean", "recognition"])

@@ -8,7 +8,9 @@ from torch import nn
 
 from attr2img.models import CVAE, AttributeRegressor, DisCVAE, ModelConfig, build_model
 from attr2img.models.config import Latent
-from attr2img.models.nets import ImageEncoder, kl_to_standard_normal
+from torch.nn import functional as F
+
+from attr2img.models.nets import ImageDecoder, ImageEncoder, UpConv2d, kl_to_standard_normal
 from conftest import GENERATORS, MODELS
 
 A = 73  # LFW
@@ -83,9 +85,10 @@ def dis():
 
 
 def _set_gate(model, bias):
-    conv_ = model.dec_fg.heads["gate"][0]
-    nn.init.zeros_(conv_.weight)
-    nn.init.constant_(conv_.bias, bias)
+    head, i = model.dec_fg.head, list(model.dec_fg.acts).index("gate")   # its 3 channels of the merged head
+    with torch.no_grad():
+        head.weight[3 * i:3 * i + 3].zero_()
+        head.bias[3 * i:3 * i + 3].fill_(bias)
 
 
 def test_composition_is_eq4_on_unit_pixels(dis):
@@ -191,3 +194,32 @@ def test_model_config_fields_are_the_params_keys(default_params):
     assert cfg.latent == Latent(**section["latent"]["synth-birds"])
     assert all(getattr(cfg, k) == v for k, v in section.items() if k != "latent")
     assert ModelConfig.from_dict(cfg.to_dict()) == cfg          # the card round-trips
+
+
+@pytest.mark.parametrize("k", [3, 5])
+def test_upconv_is_nearest_upsampling_then_the_convolution(k):
+    """The sub-pixel form (k = 5) and the direct form (k = 3) compute the same function as
+    upsampling then convolving, values and gradients (to the input and to the 5x5 weights)."""
+    torch.manual_seed(0)
+    conv = UpConv2d(6, 5, k)
+    x = torch.randn(2, 6, 7, 9, requires_grad=True)        # odd, non-square: every border case
+    ours = conv(x)
+    ref = F.conv2d(F.interpolate(x, scale_factor=2, mode="nearest"), conv.weight, conv.bias, padding=k // 2)
+    assert ours.shape == ref.shape == (2, 5, 14, 18)
+    assert torch.allclose(ours, ref, atol=1e-5)
+    g = torch.randn_like(ref)
+    ga = torch.autograd.grad(ours, [x, conv.weight, conv.bias], g)
+    gb = torch.autograd.grad(ref, [x, conv.weight, conv.bias], g)
+    for a, b in zip(ga, gb):
+        assert torch.allclose(a, b, atol=1e-4)
+
+
+def test_merged_heads_are_separate_convolutions_with_their_activations():
+    torch.manual_seed(0)
+    dec = ImageDecoder(10, (16, 8, 8, 8, 4), {"x": "tanh", "gate": "logits"}).eval()
+    h = torch.randn(3, 10)
+    out = dec(h)
+    f = dec.body(dec.fc(h).view(-1, 8, 8, 8))
+    w, b = dec.head.weight, dec.head.bias
+    assert torch.allclose(out["x"], torch.tanh(F.conv2d(f, w[:3], b[:3], padding=2)), atol=1e-6)
+    assert torch.allclose(out["gate"], F.conv2d(f, w[3:], b[3:], padding=2), atol=1e-6)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import os
 
 import torch
@@ -19,7 +21,28 @@ def configure_threads(threads: int) -> int:
     """
     n = threads or (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
     torch.set_num_threads(n)
+    keep_freed_memory()
     return n
+
+
+def keep_freed_memory() -> bool:
+    """Keep freed tensor memory in the process's heap instead of returning it to the system.
+
+    PyTorch's CPU tensors come from malloc, and glibc serves blocks above its mmap threshold
+    (128 KiB at first, rising with use) with fresh pages that are zero-filled on first touch
+    and unmapped when freed; a training or posterior-inference step allocates and frees the same
+    few-MiB activations every iteration, so it paid for those page faults every time. Raising
+    the threshold to glibc's maximum (32 MiB) and the trim threshold to 1 GiB keeps the pages:
+    the same results, 10 to 30 % faster steps at width 0.125 (docs/benchmarks.md). A no-op
+    (returns False) where the C library is not glibc."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False
+    m_trim_threshold, m_top_pad, m_mmap_threshold = -1, -2, -3
+    return bool(mallopt(m_mmap_threshold, 32 << 20) and mallopt(m_trim_threshold, 1 << 30)
+                and mallopt(m_top_pad, 64 << 20))
 
 
 def resolve_device(preference: str | torch.device = "auto") -> torch.device:

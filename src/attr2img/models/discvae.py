@@ -39,13 +39,12 @@ class BackgroundDecoder(nn.Module):
         super().__init__()
         self.c0 = ch(256)
         self.fc = nn.Sequential(nn.Linear(zb, self.c0 * 2 * 2), nn.ReLU(inplace=True))
-        up = lambda: nn.Upsample(scale_factor=2, mode="nearest")  # noqa: E731
         self.body = nn.Sequential(
-            up(), *conv_bn_relu(self.c0, ch(128), 3),                            # 4x4
-            up(), *conv_bn_relu(ch(128), ch(128), 3),                            # 8x8
-            up(), *conv_bn_relu(ch(128), ch(64), 3), *conv_bn_relu(ch(64), ch(64), 3),   # 16x16
-            up(), *conv_bn_relu(ch(64), ch(64), 3), *conv_bn_relu(ch(64), ch(64), 3),    # 32x32
-            up(), *conv_bn_relu(ch(64), ch(32), 5),                              # 64x64
+            *conv_bn_relu(self.c0, ch(128), 3, up=True),                                   # 4x4
+            *conv_bn_relu(ch(128), ch(128), 3, up=True),                                   # 8x8
+            *conv_bn_relu(ch(128), ch(64), 3, up=True), *conv_bn_relu(ch(64), ch(64), 3),  # 16x16
+            *conv_bn_relu(ch(64), ch(64), 3, up=True), *conv_bn_relu(ch(64), ch(64), 3),   # 32x32
+            *conv_bn_relu(ch(64), ch(32), 5, up=True),                                     # 64x64
             nn.Conv2d(ch(32), 3, 5, padding=2), nn.Tanh(),
         )
 

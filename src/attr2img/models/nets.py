@@ -6,16 +6,75 @@ At width 1.0 (see ModelConfig.ch) the recognition image stream is
 and the generation stream is
     FC -> 256, ReLU | FC 256 -> 256*8*8, ReLU | conv 256->256 k3, BN, ReLU |
     3 x [nearest x2, conv k5, BN, ReLU] with 256->256, 256->128, 128->64 | heads conv 64->3 k5.
+
+Two exact rewritings make the generation stream cheaper without changing the function it
+computes (up to float rounding): a nearest x2 upsampling followed by a 5x5 convolution runs as
+one 3x3 convolution at the low resolution and a pixel shuffle (UpConv2d), and output heads that
+read the same features run as one convolution (ImageDecoder.head).
 """
 
 from __future__ import annotations
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 
-def conv_bn_relu(cin: int, cout: int, k: int, stride: int = 1, bn: bool = True) -> list[nn.Module]:
-    layers = [nn.Conv2d(cin, cout, k, stride=stride, padding=k // 2 if k in (3, 5) else 0, bias=not bn)]
+def _phase_taps(k: int) -> torch.Tensor:
+    """(2, 3, k) 0/1 matrix: for output phase a (even or odd pixel), which of a k-tap kernel's
+    taps fall on each of the 3 low-resolution pixels i-1, i, i+1 after nearest x2 upsampling."""
+    r = k // 2
+    taps = torch.zeros(2, 3, k)
+    for a in range(2):
+        for d in range(-r, r + 1):
+            taps[a, (a + d) // 2 + 1, d + r] = 1.0
+    return taps
+
+
+class UpConv2d(nn.Conv2d):
+    """Nearest x2 upsampling, then this k x k convolution (stride 1, padding k // 2).
+
+    For k = 5 it runs in sub-pixel form: output pixel (2i + a, 2j + b) sees only the
+    low-resolution pixels i-1..i+1, j-1..j+1, so the four phases (a, b) are four 3x3 kernels
+    (sums of the 5x5 taps that land on the same source pixel), computed as one 3x3 convolution
+    with 4x the output channels at the low resolution, then pixel-shuffled. The padding matches
+    exactly, the parameters stay the 5x5 kernel (so training and checkpoints are unchanged in
+    meaning), and it costs 9/25 of the multiply-adds without the upsampled tensor: 2 to 3 times
+    faster on the CPU (benchmarks/posterior_inference.py). For k = 3 the phases need 2 taps in
+    3 positions, which saves nothing, and the direct form is kept."""
+
+    def __init__(self, cin: int, cout: int, k: int, bias: bool = True):
+        super().__init__(cin, cout, k, padding=k // 2, bias=bias)
+        self.register_buffer("taps", _phase_taps(k), persistent=False)
+        self.subpixel = k == 5        # False: the direct form (benchmarks count its FLOPs with it)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.subpixel:
+            return super().forward(F.interpolate(x, scale_factor=2, mode="nearest"))
+        t = self.taps.to(self.weight.dtype)
+        w = torch.einsum("ask,btl,oikl->aboist", t, t, self.weight)     # (a, b, out, in, 3, 3)
+        w = w.reshape(-1, *w.shape[3:]).contiguous(memory_format=torch.channels_last)
+        b = None if self.bias is None else self.bias.repeat(4)
+        return _pixel_shuffle_phase_major(F.conv2d(x, w, b, padding=1))
+
+
+def _pixel_shuffle_phase_major(y: torch.Tensor) -> torch.Tensor:
+    """(N, 4C, H, W) with channel (2a + b) * C + c -> (N, C, 2H, 2W) with pixel (2i + a, 2j + b),
+    channels-last in and out: one copy, about 2.5x faster on the CPU than F.pixel_shuffle's
+    channel order on a channels-last tensor."""
+    n, c4, h, w = y.shape
+    c = c4 // 4
+    t = y.permute(0, 2, 3, 1).reshape(n, h, w, 2, 2, c).permute(0, 1, 3, 2, 4, 5)
+    return t.reshape(n, 2 * h, 2 * w, c).permute(0, 3, 1, 2)
+
+
+def conv_bn_relu(cin: int, cout: int, k: int, stride: int = 1, bn: bool = True, up: bool = False) -> list[nn.Module]:
+    """conv k x k (after a nearest x2 upsampling with ``up``), batch norm, ReLU."""
+    if up:
+        conv = UpConv2d(cin, cout, k, bias=not bn)
+    else:
+        conv = nn.Conv2d(cin, cout, k, stride=stride, padding=k // 2 if k in (3, 5) else 0, bias=not bn)
+    layers = [conv]
     if bn:
         layers.append(nn.BatchNorm2d(cout))
     layers.append(nn.ReLU(inplace=True))
@@ -65,21 +124,22 @@ class ImageDecoder(nn.Module):
         self.c0 = c0
         self.fc = nn.Sequential(nn.Linear(d_in, fc), nn.ReLU(inplace=True),
                                 nn.Linear(fc, c0 * 8 * 8), nn.ReLU(inplace=True))
-        up = lambda: nn.Upsample(scale_factor=2, mode="nearest")  # noqa: E731
         self.body = nn.Sequential(
             *conv_bn_relu(c0, c0, 3),                  # 8x8
-            up(), *conv_bn_relu(c0, c1, 5),            # 16x16
-            up(), *conv_bn_relu(c1, c2, 5),            # 32x32
-            up(), *conv_bn_relu(c2, c3, 5),            # 64x64
+            *conv_bn_relu(c0, c1, 5, up=True),         # 16x16
+            *conv_bn_relu(c1, c2, 5, up=True),         # 32x32
+            *conv_bn_relu(c2, c3, 5, up=True),         # 64x64
         )
-        acts = {"tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "logits": nn.Identity}
-        self.heads = nn.ModuleDict({name: nn.Sequential(nn.Conv2d(c3, 3, 5, padding=2), acts[act]())
-                                    for name, act in heads.items()})
+        # every head is conv c3->3 k5 with its own activation; they read the same features, so
+        # they run as one convolution with 3 output channels per head
+        self.acts = dict(heads)
+        self.head = nn.Conv2d(c3, 3 * len(heads), 5, padding=2)
 
     def forward(self, h: torch.Tensor) -> dict[str, torch.Tensor]:
         f = self.fc(h).view(-1, self.c0, 8, 8).contiguous(memory_format=torch.channels_last)
-        f = self.body(f)
-        return {name: head(f) for name, head in self.heads.items()}
+        out = self.head(self.body(f)).split(3, dim=1)
+        act = {"tanh": torch.tanh, "sigmoid": torch.sigmoid, "logits": lambda t: t}
+        return {name: act[kind](o) for (name, kind), o in zip(self.acts.items(), out)}
 
 
 def kl_to_standard_normal(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
