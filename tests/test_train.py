@@ -178,3 +178,42 @@ def test_box_filter_matches_average_pooling_without_padding():
 
     x = torch.rand(2, 3, 16, 16)
     assert torch.allclose(box_filter(x, 5), F.avg_pool2d(x, 5, stride=1, padding=2, count_include_pad=False), atol=1e-6)
+
+
+def test_batchnorm_recalibration_gives_each_layer_the_exact_statistics_of_the_split(tiny_datasets):
+    """After recalibrate_batchnorm, a batch norm's running mean and variance are its input's
+    mean and (unbiased per-batch, averaged) variance over the split's batches under the final
+    weights; the weights and the momentum are untouched; evaluation mode is left on."""
+    from attr2img.data.loader import ProcessedDataset
+    from attr2img.models import ModelConfig, build_model
+    from attr2img.train.loop import recalibrate_batchnorm
+    _, root = tiny_datasets["synth-faces"]
+    data = ProcessedDataset(root, "train")
+    torch.manual_seed(0)
+    model = build_model(ModelConfig("regressor", len(data.attribute_names), width=0.125))
+    bn = next(m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d))
+    with torch.no_grad():
+        bn.running_mean.fill_(5.0)                                  # stale statistics
+    weights = {k: v.clone() for k, v in model.state_dict().items() if "running" not in k and "num_batches" not in k}
+    seen = []
+    hook = bn.register_forward_pre_hook(lambda mod, inp: seen.append(inp[0].detach().clone()))
+    assert recalibrate_batchnorm(model, data, 8, torch.device("cpu"), seed=0) == 3     # the encoder's three
+    hook.remove()
+    assert not model.training and bn.momentum == 0.1
+    means = torch.stack([s.mean((0, 2, 3)) for s in seen])
+    variances = torch.stack([s.var((0, 2, 3), unbiased=True) for s in seen])
+    assert torch.allclose(bn.running_mean, means.mean(0), atol=1e-5)
+    assert torch.allclose(bn.running_var, variances.mean(0), rtol=1e-4)
+    for k, v in weights.items():
+        assert torch.equal(model.state_dict()[k], v), k
+
+
+def test_the_card_reports_validation_after_recalibration(tmp_path, tiny_datasets, tiny_params):
+    params = _params(tiny_params, epochs=1)
+    card = _train(tiny_datasets, params, tmp_path, model="discvae")
+    rows = (tmp_path / "log.tsv").read_text().splitlines()
+    logged = dict(zip(rows[0].split("\t"), rows[-1].split("\t")))
+    assert card["final"]["batchnorm"] == "recalibrated on the training images"
+    assert card["final"]["train_loss"] == pytest.approx(float(logged["train_loss"]), rel=1e-5)
+    assert card["final"]["val_loss"] != pytest.approx(float(logged["val_loss"]), rel=1e-6), \
+        "the card's validation loss is the recalibrated model's, not the epoch's"
