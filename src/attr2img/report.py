@@ -132,13 +132,13 @@ def profile_note(params: dict, cards: list[dict]) -> str:
 
 
 NOISE_NOTE = ("where a claim's paired difference is far from zero. A table cell moves between training seeds and "
-              "between CPUs (docs/benchmarks.md, \"Seed-to-seed noise floor\": over three seeds, about 0.6 "
-              "standard deviation in a Table 1 cell and 0.014 in a Table 2 cosine, the disCVAE's cells up to ten "
+              "between CPUs (docs/benchmarks.md, \"Seed-to-seed noise floor\": over three seeds, about 0.5 "
+              "standard deviation in a Table 1 cell and 0.012 in a Table 2 cosine, the disCVAE's cells up to ten "
               "times that), so a `dvc metrics diff` means something only beyond about twice that spread. An "
               "interval here covers the test items of one trained model, not its training: over the three "
-              "seeds 27 of the 38 verdicts stayed the same, and 11 flipped (Figure 4's gender, age and eyewear "
-              "rows, Table 1's full-image and three completion rows on faces, three birds claims), so a flip "
-              "of one of those is within the noise.")
+              "seeds 26 of the 38 verdicts stayed the same, and 12 flipped (Figure 4's eyewear row and two birds "
+              "colour rows, eight of Table 1's completion and full-image claims and its birds foreground claim), "
+              "so a flip of one of those is within the noise.")
 
 
 def claims_section(metrics_dir: Path, datasets) -> list[str]:
