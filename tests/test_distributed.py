@@ -18,9 +18,9 @@ from conftest import ROOT
 
 # DDP on the CPU keeps BatchNorm statistics per rank (4 images each here, against 8 in one
 # process) and draws dropout and latent noise per rank, so it cannot match one process
-# exactly. Stated tolerance: the distance between the two runs' final weights is under 5 %
-# of the distance between two single-process runs that differ only in their seed (measured
-# on the CPU: 0.68 against 50.2, i.e. 1.4 %).
+# exactly. Stated tolerance: the distance between the two runs' final learned parameters is
+# under 5 % of the distance between two single-process runs that differ only in their seed
+# (measured on the Intel Xeon CPU VM, 2026-11-29: 2.05 against 49.9, i.e. 4.1 %).
 TOLERANCE = 0.05
 
 
@@ -43,8 +43,12 @@ def _torchrun(tmp_path, params, data, out, *extra):
 
 
 def _weights(folder):
+    """The learned parameters. Batch norm's running statistics are left out: training ends by
+    recomputing them from the final weights over the training images (recalibrate_batchnorm),
+    so they follow the weights, and their scale (activation variances) would swamp the distance."""
     w = load_file(str(folder / "model" / "model.safetensors"))
-    return torch.cat([w[k].flatten().double() for k in sorted(w) if w[k].is_floating_point()])
+    return torch.cat([w[k].flatten().double() for k in sorted(w)
+                      if w[k].is_floating_point() and ".running_" not in k])
 
 
 def _single(tiny_datasets, params, out):
