@@ -5,11 +5,10 @@ import math
 import pytest
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from attr2img.models import CVAE, AttributeRegressor, DisCVAE, ModelConfig, build_model
 from attr2img.models.config import Latent
-from torch.nn import functional as F
-
 from attr2img.models.nets import ImageDecoder, ImageEncoder, UpConv2d, kl_to_standard_normal
 from conftest import GENERATORS, MODELS
 
