@@ -112,6 +112,7 @@ def test_figure4_and_figure5_claims_on_constructed_measures(tmp_path):
         "age": (on, rng.normal(0.2, 0.05, 64), 0.6),             # selective, not monotonic
         "eyewear": (rng.normal(0.1, 0.05, 64), rng.normal(0.5, 0.05, 64), 0.95),   # the others move more
         "expression": (on, on + rng.normal(0, 0.5, 64), 0.95),    # as much as the others
+        "hair": (np.zeros(64), rng.normal(0.3, 0.05, 64), 0.0),   # the moved attribute does not move
     }, {"vary_zb": (rng.uniform(0.01, 0.02, 64), rng.uniform(0.05, 0.08, 64)),   # mostly outside: holds
         "vary_zf": (rng.uniform(0.01, 0.02, 64), rng.uniform(0.05, 0.08, 64))})  # also outside: fails
     c = claims.edit_claims(tmp_path)
@@ -121,6 +122,8 @@ def test_figure4_and_figure5_claims_on_constructed_measures(tmp_path):
     assert f4["age"]["verdict"] == "fails"                          # Spearman below the bar
     assert f4["eyewear"]["verdict"] == "fails" and f4["eyewear"]["ci_high"] < 0
     assert f4["expression"]["verdict"] == "inconclusive"
+    assert f4["hair"]["verdict"] == "fails" and f4["hair"]["off_over_on"] is None   # no ratio over ~0
+    assert f4["eyewear"]["off_over_on"] == pytest.approx(5.0, rel=0.3)
     assert f5["vary_zb"]["verdict"] == "holds" and f5["vary_zb"]["ratio"] > 2
     assert f5["vary_zf"]["verdict"] == "fails" and f5["vary_zf"]["ratio"] < 0.5
     assert all(v["verdict_code"] == claims.CODES[v["verdict"]] for v in claims.iter_claims(c))

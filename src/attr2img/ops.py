@@ -8,6 +8,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from attr2img.models.nets import UpConv2d
+
 
 def box_filter(x: torch.Tensor, k: int = 5) -> torch.Tensor:
     """Mean over the k x k window of each pixel, counting only pixels inside the image (the
@@ -26,7 +28,8 @@ def fold_batchnorm(model: nn.Module) -> nn.Module:
     replaced by an identity). The copy computes the same function up to float rounding; its
     parameters do not require gradients. Posterior inference back-propagates through the
     decoder at every step, and on the CPU an evaluation-mode batch norm's backward costs as
-    much as a convolution's (benchmarks/posterior_inference.py)."""
+    much as a convolution's (benchmarks/posterior_inference.py). The sub-pixel kernels of its
+    upsampling convolutions are computed once (UpConv2d.freeze), not at every forward."""
     model = copy.deepcopy(model).eval()
     for p in model.parameters():
         p.requires_grad_(False)
@@ -52,4 +55,7 @@ def fold_batchnorm(model: nn.Module) -> nn.Module:
             conv.weight = nn.Parameter(weight, requires_grad=False)
             conv.bias = nn.Parameter(shift.to(weight.dtype), requires_grad=False)
             seq[i + 1] = nn.Identity()
+    for m in model.modules():
+        if isinstance(m, UpConv2d):
+            m.freeze()
     return model

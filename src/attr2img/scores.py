@@ -5,6 +5,7 @@ regressor's own accuracy, on torch tensors or numpy arrays of shape (N, A).
 - ``mean_auc``: for binary labels, the ROC AUC of each attribute column (scores against 0/1
   labels, ties counted half), averaged over the columns that have both classes.
 - ``agreement``: the summary a report row needs, with the AUC when the labels are binary.
+- ``others_over_moved``: Figure 4's selectivity, the other attributes' mean change over the moved one's.
 """
 
 from __future__ import annotations
@@ -55,3 +56,15 @@ def agreement(pred, target, binary: bool) -> dict:
     if binary:
         out["auc"] = round(mean_auc(pred, target), 4)
     return out
+
+
+# below this mean change (in training standard deviations) the moved attribute did not move
+MIN_MOVE = 0.01
+
+
+def others_over_moved(on, off) -> float | None:
+    """Mean change of the other attributes over the moved attribute's (Figure 4, per row), or
+    None where the moved attribute rose by less than MIN_MOVE: the ratio then says nothing
+    (it reached 1e8 for a row whose attribute did not move at all)."""
+    moved = float(np.mean(on))
+    return round(float(np.mean(off)) / moved, 4) if moved >= MIN_MOVE else None

@@ -79,6 +79,11 @@ class ProcessedDataset(torch.utils.data.Dataset):
         x, m = to_model_space(self.images[i:i + 1], self.masks[i:i + 1])
         return x[0], m[0], self.attributes[i]
 
+    def tensors(self, device: str | torch.device = "cpu") -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The whole split as one (x, m, y) batch, converted on ``device``."""
+        x, m = to_model_space(self.images.to(device), self.masks.to(device))
+        return x, m, self.attributes.to(device)
+
     def batches(self, batch_size: int, shuffle: bool = False, generator: torch.Generator | None = None,
                 device: str | torch.device = "cpu", drop_last: bool = False,
                 shard: tuple[int, int] = (0, 1)) -> Iterator[tuple]:

@@ -38,6 +38,7 @@ from attr2img.artifacts import read_npz
 from attr2img.atomic import write_json
 from attr2img.catalog import CONDITIONAL, GENERATORS, LABELS
 from attr2img.errors import ArtifactError
+from attr2img.scores import others_over_moved
 
 N_BOOT, SEED, CONFIDENCE = 10_000, 0, 0.95
 CODES = {"holds": 1, "inconclusive": 0, "fails": -1}
@@ -97,7 +98,7 @@ def progression_claim(on, off, spearman: float, label: str) -> dict:
     c = judge(on, off, "greater", f"{label}: the moved attribute rises monotonically "
                                   f"(Spearman ≥ {MIN_SPEARMAN}) and moves more than the others")
     c["spearman"] = round(float(spearman), 4)
-    c["off_over_on"] = round(float(np.mean(off) / max(np.mean(on), 1e-9)), 4)
+    c["off_over_on"] = others_over_moved(on, off)
     if spearman < MIN_SPEARMAN:
         c["verdict"] = "fails"
     c["verdict_code"] = CODES[c["verdict"]]

@@ -67,7 +67,7 @@ def evaluate(model_dirs: dict, data_dir, p: Table2Config, out_metrics, out_per_v
     results, binary = {}, full_test.attribute_kind == "binary"
 
     # the judge's own accuracy on every real test image, beside the best any judge could reach
-    pred = predict(regressor, torch.cat([x for x, _, _ in full_test.batches(256, device=device)]))
+    pred = predict(regressor, full_test.tensors(device)[0])
     results["regressor_on_test_images"] = agreement(pred.cpu(), full_test.attributes, binary)
     if "noise_ceiling" in full_test.card:
         results["noise_ceiling"] = full_test.card["noise_ceiling"]

@@ -38,6 +38,7 @@ from attr2img.edits import base_vector, direction, progression_vectors, progress
 from attr2img.images import unit
 from attr2img.inference.evaluate_attributes import predict
 from attr2img.models.store import load_model
+from attr2img.scores import others_over_moved
 from attr2img.train.config import TrainConfig
 
 
@@ -123,7 +124,7 @@ def evaluate(data_dir, regressor_dir, discvae_dir, cfg: EditsConfig, out_npz, ou
         arrays[f"figure4/{key}/spearman"] = np.array(r["spearman"])
         metrics["figure4"][key] = {"label": r["label"], "spearman": round(r["spearman"], 4),
                                    "on": round(float(r["on"].mean()), 4), "off": round(float(r["off"].mean()), 4),
-                                   "off_over_on": round(float(r["off"].mean() / max(r["on"].mean(), 1e-9)), 4)}
+                                   "off_over_on": others_over_moved(r["on"], r["off"])}
     for key, r in layers.items():
         arrays[f"figure5/{key}/inside"], arrays[f"figure5/{key}/outside"] = r["inside"], r["outside"]
         metrics["figure5"][key] = {"inside": round(float(r["inside"].mean()), 5),

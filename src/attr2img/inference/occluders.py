@@ -27,7 +27,7 @@ ALL = FACE + BIRD
 
 def face_template_boxes() -> dict:
     """Occluder rectangles (u0, u1, v0, v1) in normalised coordinates ([-1, 1], y down)."""
-    cx, cy, s = 0.0, 0.01, 0.98                       # synth-faces' mean face centre and scale
+    cx, cy, s = synth_faces.MEAN_CX, synth_faces.MEAN_CY, synth_faces.MEAN_SCALE
     ex, ey, my = synth_faces.EYE_DX, synth_faces.EYE_DY, synth_faces.MOUTH_DY
     return {
         "eyes": (cx - (ex + 0.12) * s, cx + (ex + 0.12) * s, cy + (ey - 0.09) * s, cy + (ey + 0.07) * s),

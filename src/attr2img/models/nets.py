@@ -47,14 +47,26 @@ class UpConv2d(nn.Conv2d):
         super().__init__(cin, cout, k, padding=k // 2, bias=bias)
         self.register_buffer("taps", _phase_taps(k), persistent=False)
         self.subpixel = k == 5        # False: the direct form (benchmarks count its FLOPs with it)
+        self.frozen: tuple[torch.Tensor, torch.Tensor | None] | None = None
+
+    def phase_kernel(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The sub-pixel form's (4 out, in, 3, 3) kernel and (4 out,) bias, from the 5x5 ones."""
+        t = self.taps.to(self.weight.dtype)
+        w = torch.einsum("ask,btl,oikl->aboist", t, t, self.weight)     # (a, b, out, in, 3, 3)
+        w = w.reshape(-1, *w.shape[3:]).contiguous(memory_format=torch.channels_last)
+        return w, None if self.bias is None else self.bias.repeat(4)
+
+    def freeze(self) -> None:
+        """Compute the phase kernel once, for a copy whose weights no longer change (the
+        inference copy of ops.fold_batchnorm); it is otherwise rebuilt at every forward so that
+        gradients reach the 5x5 parameters."""
+        with torch.no_grad():
+            self.frozen = self.phase_kernel() if self.subpixel else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not self.subpixel:
             return super().forward(F.interpolate(x, scale_factor=2, mode="nearest"))
-        t = self.taps.to(self.weight.dtype)
-        w = torch.einsum("ask,btl,oikl->aboist", t, t, self.weight)     # (a, b, out, in, 3, 3)
-        w = w.reshape(-1, *w.shape[3:]).contiguous(memory_format=torch.channels_last)
-        b = None if self.bias is None else self.bias.repeat(4)
+        w, b = self.frozen or self.phase_kernel()
         return _pixel_shuffle_phase_major(F.conv2d(x, w, b, padding=1))
 
 
@@ -115,6 +127,10 @@ class GaussianHead(nn.Module):
         return self.mu(h), self.logvar(h_image)
 
 
+# the output heads' activations: images in [-1, 1], masks in [0, 1], gate logits for the BCE
+HEAD_ACTIVATIONS = {"tanh": torch.tanh, "sigmoid": torch.sigmoid, "logits": lambda t: t}
+
+
 class ImageDecoder(nn.Module):
     """[z; h_y] -> 64x64 feature maps with ``c4`` channels, then one conv head per output."""
 
@@ -132,14 +148,16 @@ class ImageDecoder(nn.Module):
         )
         # every head is conv c3->3 k5 with its own activation; they read the same features, so
         # they run as one convolution with 3 output channels per head
-        self.acts = dict(heads)
+        unknown = sorted(set(heads.values()) - set(HEAD_ACTIVATIONS))
+        if unknown:
+            raise ValueError(f"unknown head activation(s) {unknown}; known: {sorted(HEAD_ACTIVATIONS)}")
+        self.acts = {name: HEAD_ACTIVATIONS[kind] for name, kind in heads.items()}
         self.head = nn.Conv2d(c3, 3 * len(heads), 5, padding=2)
 
     def forward(self, h: torch.Tensor) -> dict[str, torch.Tensor]:
         f = self.fc(h).view(-1, self.c0, 8, 8).contiguous(memory_format=torch.channels_last)
         out = self.head(self.body(f)).split(3, dim=1)
-        act = {"tanh": torch.tanh, "sigmoid": torch.sigmoid, "logits": lambda t: t}
-        return {name: act[kind](o) for (name, kind), o in zip(self.acts.items(), out)}
+        return {name: act(o) for (name, act), o in zip(self.acts.items(), out)}
 
 
 def kl_to_standard_normal(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:

@@ -52,7 +52,7 @@ class LfwConfig:
 
 SIZE = 64
 VIEW1_TRAIN_FRACTION = 4038 / (4038 + 1711)
-_CX, _CY, _S = 0.0, 0.01, 0.98        # synth-faces' mean face centre and scale (normalised coords)
+_CX, _CY, _S = synth_faces.MEAN_CX, synth_faces.MEAN_CY, synth_faces.MEAN_SCALE   # normalised coords
 # MTCNN's landmark order: left eye, right eye, nose, left and right mouth corner (image left/right)
 TEMPLATE = np.array([
     (_CX - synth_faces.EYE_DX * _S, _CY + synth_faces.EYE_DY * _S),

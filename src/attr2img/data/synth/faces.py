@@ -46,6 +46,10 @@ WRINKLE_ALPHA = 0.75              # opacity of the lines of age at age 1
 # face centre: the completion occluders of later stages are defined from these.
 EYE_DX, EYE_DY = 0.14, -0.08
 MOUTH_DY = 0.24
+# Where the face sits: its centre and scale are drawn uniformly from these ranges (normalised
+# coordinates, y down); the templates of later stages use the means.
+CX_RANGE, CY_RANGE, SCALE_RANGE = (-0.08, 0.08), (-0.06, 0.08), (0.88, 1.08)
+MEAN_CX, MEAN_CY, MEAN_SCALE = (round(sum(r) / 2, 6) for r in (CX_RANGE, CY_RANGE, SCALE_RANGE))
 
 
 def sample_factors(rng: np.random.Generator, n: int) -> dict:
@@ -66,9 +70,9 @@ def sample_factors(rng: np.random.Generator, n: int) -> dict:
     f["tone"] = rng.uniform(0, 1, n)                          # 0 pale .. 1 dark
     # nuisance
     f["long_hair"] = ~f["bald"] & (rng.random(n) < np.where(f["male"], 0.1, 0.75))
-    f["cx"] = rng.uniform(-0.08, 0.08, n)
-    f["cy"] = rng.uniform(-0.06, 0.08, n)
-    f["scale"] = rng.uniform(0.88, 1.08, n)
+    f["cx"] = rng.uniform(*CX_RANGE, n)
+    f["cy"] = rng.uniform(*CY_RANGE, n)
+    f["scale"] = rng.uniform(*SCALE_RANGE, n)
     f["turn"] = rng.uniform(-1, 1, n)
     f["light"] = rng.uniform(-0.35, 0.35, n)
     f["gain"] = rng.uniform(0.8, 1.15, (n, 1)) * rng.uniform(0.93, 1.07, (n, 3))
