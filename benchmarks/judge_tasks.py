@@ -9,7 +9,7 @@ the judge's learning rate on a cosine schedule, batch 64, a fixed seed; a short 
     python benchmarks/judge_tasks.py --dataset synth-birds all bill_length bill_length-x5 softmax
 
 Variants: ``all`` (every attribute, the judge's logistic loss), ``GROUP`` (only the attributes
-whose name contains GROUP, e.g. ``bill``), ``GROUP-xK`` (every attribute, GROUP's columns'
+whose name contains GROUP, e.g. ``bill``; ``A+B`` for several), ``GROUP-xK`` (every attribute, GROUP's columns'
 loss weighted K times), ``softmax`` (every attribute, one softmax cross-entropy per
 one-hot group ``has_X::``). Prints, per variant, the validation AUC of each attribute whose name
 contains ``--show`` (default: bill_length) and the mean over the rest. Binary datasets only.
@@ -34,12 +34,6 @@ from attr2img.scores import mean_auc
 from attr2img.train.augment import AugmentConfig, augment
 
 
-def load(data: Path, split: str):
-    batches = list(ProcessedDataset(data, split).batches(512, device="cpu"))
-    return (torch.cat([b[0] for b in batches]).contiguous(memory_format=torch.channels_last),
-            torch.cat([b[1] for b in batches]), torch.cat([b[2] for b in batches]))
-
-
 def groups(names: list[str]) -> list[list[int]]:
     """Column indices of each ``has_X::value`` group, in order."""
     out: dict[str, list[int]] = {}
@@ -52,7 +46,7 @@ def columns_and_weights(variant: str, names: list[str]) -> tuple[list[int], torc
     """The attribute columns a variant trains on and each column's loss weight."""
     cols, weight = list(range(len(names))), torch.ones(len(names))
     group, _, k = variant.partition("-x")
-    chosen = [i for i, n in enumerate(names) if group in n]
+    chosen = [i for i, n in enumerate(names) if any(g in n for g in group.split("+"))]
     if variant in ("all", "softmax"):
         return cols, weight
     if not chosen:
@@ -115,7 +109,7 @@ def main() -> None:
     if card["attribute_kind"] != "binary":
         raise SystemExit(f"{args.dataset}: attributes are {card['attribute_kind']}; this probe reads AUCs (binary only)")
     names = card["attribute_names"]
-    train_data, (xv, _, yv) = load(root, "train"), load(root, "val")
+    train_data, (xv, _, yv) = ProcessedDataset(root, "train").tensors(), ProcessedDataset(root, "val").tensors()
     for variant in args.variants:
         t = time.perf_counter()
         cols, predict = train(variant, names, train_data, reg, args.epochs, args.seed)

@@ -10,7 +10,8 @@ Each variant is NAME:JSON, the JSON's keys replacing params.yaml's ``regressor``
         s4d5:'{"augment": {"shift": 4}, "dropout": 0.5}'
 
 Prints one line per variant: training seconds, validation cosine and MSE (and mean AUC for
-binary attributes). Needs the prepared data (``dvc repro prepare``).
+binary attributes, with the mean AUC of each attribute group ``has_X::``). Needs the prepared
+data (``dvc repro prepare``).
 """
 
 from __future__ import annotations
@@ -24,13 +25,12 @@ import tempfile
 import time
 from pathlib import Path
 
-import torch
 import yaml
 
 from attr2img.data.loader import ProcessedDataset
 from attr2img.inference.evaluate_attributes import predict
 from attr2img.models.store import load_model
-from attr2img.scores import agreement
+from attr2img.scores import agreement, mean_auc
 
 
 def variant_params(params: dict, dataset: str, changes: dict, threads: int) -> dict:
@@ -44,6 +44,13 @@ def variant_params(params: dict, dataset: str, changes: dict, threads: int) -> d
     return p
 
 
+def auc_by_group(pred, labels, names: list[str]) -> dict:
+    groups: dict[str, list[int]] = {}
+    for i, n in enumerate(names):
+        groups.setdefault(n.split("::")[0], []).append(i)
+    return {g: round(mean_auc(pred[:, cols], labels[:, cols]), 4) for g, cols in groups.items()}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("variants", nargs="+", help="NAME:JSON")
@@ -54,7 +61,7 @@ def main() -> None:
     params = yaml.safe_load(Path(args.params).read_text())
     data = Path("data/processed") / args.dataset
     val = ProcessedDataset(data, "val")
-    x_val = torch.cat([x for x, _, _ in val.batches(256, device="cpu")])
+    x_val = val.tensors()[0]
     for spec in args.variants:
         name, _, js = spec.partition(":")
         with tempfile.TemporaryDirectory() as tmp:
@@ -69,7 +76,10 @@ def main() -> None:
                            check=True, stdout=subprocess.DEVNULL)
             seconds = time.perf_counter() - t
             regressor, _ = load_model(tmp / "model", "cpu")
-            score = agreement(predict(regressor, x_val), val.attributes, val.attribute_kind == "binary")
+            pred = predict(regressor, x_val)
+            score = agreement(pred, val.attributes, val.attribute_kind == "binary")
+            if val.attribute_kind == "binary":
+                score["auc_by_group"] = auc_by_group(pred, val.attributes, val.attribute_names)
         print(json.dumps({"variant": name, "dataset": args.dataset, "train_seconds": round(seconds), **score}),
               flush=True)
 

@@ -47,7 +47,7 @@ def tiny(params: dict) -> dict:
     p["inference"].update(n_test=4, batch_size=4, iterations=3, n_examples=2)
     p["table2"].update(n_test=4, n_samples=2, batch_size=4)
     p["edits"].update(n_draws=4, steps=3, n_vary=3)
-    p["regressor"]["width"] = 0.125
+    p["regressor"].update(width=0.125, batch_size=8)
     small = {"threads": 1, "mem_mb": 1000, "runtime": 10, "gpu": 0}
     p["resources"] = {"default": small, "train": {**small, "threads": 2}, "inference": {**small, "threads": 2}}
     return p

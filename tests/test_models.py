@@ -77,6 +77,39 @@ def test_regressor_shapes_and_binary_predictions_are_probabilities():
     assert p.shape == (5, 23) and (p >= 0).all() and (p <= 1).all()
 
 
+def test_regressor_networks_each_predict_their_own_attribute_columns():
+    """With ``networks``, each attribute comes from its own network: a network's last layer set to
+    a constant shows in exactly its columns, in the attributes' order."""
+    from attr2img.models.config import network_columns
+    names = ["colour::a", "colour::b", "bill::x", "size::s", "bill::y", "colour::c"]
+    nets = network_columns([["colour"], ["bill"]], names)
+    assert nets == ((0, 1, 5), (2, 4), (3,))                 # the unnamed attribute forms a third network
+    reg = AttributeRegressor(ModelConfig("regressor", 6, attribute_kind="binary", width=0.125, networks=nets)).eval()
+    assert len(reg.nets) == 3
+    with torch.no_grad():
+        for k, net in enumerate(reg.nets):
+            net[-1].weight.zero_()
+            net[-1].bias.fill_(float(k + 1))
+    out = reg(torch.randn(2, 3, 64, 64))
+    assert out[0].tolist() == [1.0, 1.0, 2.0, 3.0, 2.0, 1.0]
+    cfg = ModelConfig.from_dict({**reg.cfg.to_dict(), "networks": [[0, 1, 5], [2, 4], [3]]})   # a card's JSON
+    assert cfg == reg.cfg
+
+
+def test_regressor_networks_errors_name_the_problem():
+    from attr2img.errors import UsageError
+    from attr2img.models.config import network_columns
+    names = ["colour::a", "bill::x"]
+    with pytest.raises(UsageError, match="no attribute name starts with 'beak'"):
+        network_columns([["beak"]], names)
+    with pytest.raises(UsageError, match="'bill::x' is in networks 0 and 1"):
+        network_columns([["bill"], ["bill::x"]], names)
+    with pytest.raises(ValueError, match="each exactly once"):
+        ModelConfig("regressor", 3, networks=((0, 1), (1, 2)))
+    with pytest.raises(ValueError, match="cvae has one network"):
+        ModelConfig("cvae", 2, networks=((0,), (1,)))
+
+
 @pytest.fixture
 def dis():
     torch.manual_seed(0)
@@ -211,6 +244,20 @@ def test_upconv_is_nearest_upsampling_then_the_convolution(k):
     gb = torch.autograd.grad(ref, [x, conv.weight, conv.bias], g)
     for a, b in zip(ga, gb):
         assert torch.allclose(a, b, atol=1e-4)
+    conv.freeze()                                          # the inference copy's precomputed kernel
+    with torch.no_grad():
+        conv.weight.zero_()                                # a frozen kernel no longer reads the weights...
+        frozen = conv(x)
+    if k == 5:
+        assert torch.allclose(frozen, ours, atol=1e-5)     # ...and computes what they did
+    else:
+        assert conv.frozen is None                         # the direct form has nothing to freeze
+        assert torch.allclose(frozen, conv.bias.view(1, -1, 1, 1).expand_as(frozen))
+
+
+def test_an_unknown_head_activation_fails_when_the_decoder_is_built():
+    with pytest.raises(ValueError, match="'softplus'.*known: \\['logits', 'sigmoid', 'tanh'\\]"):
+        ImageDecoder(10, (16, 8, 8, 8, 4), {"x": "tanh", "y": "softplus"})
 
 
 def test_merged_heads_are_separate_convolutions_with_their_activations():

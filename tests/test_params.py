@@ -143,14 +143,16 @@ def test_real_data_paper_profile_has_the_papers_settings_for_lfw_and_cub():
 def test_every_listed_dataset_needs_its_entry_in_each_per_dataset_section(default_params):
     p = copy.deepcopy(default_params)
     p["datasets"] = ["lfw"]
-    del p["train"]["augment"]["lfw"], p["inference"]["occluders"]["lfw"]
+    del p["train"]["augment"]["lfw"], p["inference"]["occluders"]["lfw"], p["regressor"]["networks"]["lfw"]
     with pytest.raises(ParamsError) as err:
         validate(p)
     assert "'train.augment': no entry for dataset 'lfw'" in str(err.value)
+    assert "'regressor.networks': no entry for dataset 'lfw'" in str(err.value)
     assert "'inference.occluders': no entry for dataset 'lfw'" in str(err.value)
     del p["data"]["synth-faces"]                 # a dataset not listed needs no entry
     p["train"]["augment"]["lfw"] = default_params["train"]["augment"]["lfw"]
     p["inference"]["occluders"]["lfw"] = ["eyes"]
+    p["regressor"]["networks"]["lfw"] = []
     assert validate(p) is p
 
 
@@ -166,7 +168,9 @@ def test_the_default_recipe_is_the_same_for_every_generator(default_params):
     assert all(s == sections[0] for s in sections)
     train, model = recipe(default_params, "regressor")
     assert (train["lr"], model["width"]) == (default_params["regressor"]["lr"], default_params["regressor"]["width"])
-    assert train["batch_size"] == default_params["train"]["batch_size"]
+    assert train["batch_size"] == default_params["regressor"]["batch_size"]
+    assert model["networks"] == default_params["regressor"]["networks"]
+    assert train["seed"] == default_params["train"]["seed"]              # what it does not replace
 
 
 def _sweep_commands(doc):

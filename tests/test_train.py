@@ -123,6 +123,17 @@ def test_cli_train_with_missing_data_names_the_stage(tmp_path, tiny_params_file,
     assert not (tmp_path / "m").exists()
 
 
+def test_a_batch_larger_than_the_training_split_is_a_usage_error(tmp_path, tiny_datasets, tiny_params):
+    from attr2img.errors import UsageError
+    params = _params(tiny_params)
+    params["regressor"]["batch_size"] = 64                  # the tiny split has 24 training images
+    with pytest.raises(UsageError, match=r"batch size 64 \(regressor.batch_size\) is larger than the 24"):
+        _train(tiny_datasets, params, tmp_path, model="regressor", dataset="synth-birds")
+    assert not (tmp_path / "model").exists() and not (tmp_path / "log.tsv").exists()
+    card = _train(tiny_datasets, _params(tiny_params, epochs=1), tmp_path, model="regressor", dataset="synth-birds")
+    assert card["config"]["networks"] and card["steps"] == 24 // 8    # the judge's own batch, its networks
+
+
 def _mask_image(n=6):
     m = torch.zeros(n, 1, 64, 64)
     m[:, :, 10:40, 5:30] = 1

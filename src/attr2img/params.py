@@ -65,7 +65,8 @@ def _describe(error: jsonschema.ValidationError, root: dict) -> str:
 
 
 # The sections with one entry per dataset: each dataset in `datasets` must have its entry.
-PER_DATASET = ("data", "model.latent", "train.epochs", "train.augment", "inference.occluders")
+PER_DATASET = ("data", "model.latent", "train.epochs", "train.augment", "inference.occluders",
+               "regressor.networks")
 
 
 def _missing_dataset_entries(params: dict) -> list[str]:

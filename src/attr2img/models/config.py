@@ -2,15 +2,18 @@
 
 Its fields are params.yaml's ``model`` keys, spelt as there (``latent`` is the dataset's entry
 of ``model.latent``), plus what the dataset decides: the model name, the attribute count and
-kind, and the image size.
+kind, and the image size. The regressor's ``networks`` are the dataset's entry of
+``regressor.networks`` (attribute-name prefixes), resolved to attribute columns.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from attr2img.catalog import MODELS
 from attr2img.config import from_mapping, to_mapping
+from attr2img.errors import UsageError
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,7 @@ class ModelConfig:
     kl_weight: float = 1.0
     gate_weight: float = 0.3         # lambda_g
     latent: Latent = field(default_factory=Latent)
+    networks: tuple[tuple[int, ...], ...] = ()   # regressor: attribute columns of each network; () = one
 
     def __post_init__(self):
         # what params.yaml's schema cannot check: the name and size come from the stage and
@@ -46,6 +50,13 @@ class ModelConfig:
             raise ValueError(f"unknown model {self.model!r}; choose one of {', '.join(MODELS)}")
         if self.image_size != 64:
             raise ValueError(f"the paper's networks are built for 64x64 images, got {self.image_size}")
+        networks = tuple(tuple(int(c) for c in cols) for cols in self.networks)   # a card's JSON lists
+        object.__setattr__(self, "networks", networks)
+        if networks and self.model != "regressor":
+            raise ValueError(f"networks split the regressor's attributes; {self.model} has one network")
+        if networks and sorted(c for cols in networks for c in cols) != list(range(self.n_attributes)):
+            raise ValueError(f"the regressor's networks {[list(n) for n in networks]} must share out the "
+                             f"attribute columns 0..{self.n_attributes - 1}, each exactly once")
 
     @property
     def conditional(self) -> bool:
@@ -56,7 +67,8 @@ class ModelConfig:
         return max(4, int(round(c * self.width)))
 
     def to_dict(self) -> dict:
-        return to_mapping(self)
+        """As in a model card's JSON (lists, not tuples)."""
+        return {**to_mapping(self), "networks": [list(cols) for cols in self.networks]}
 
     @classmethod
     def from_dict(cls, d: dict) -> "ModelConfig":
@@ -64,8 +76,34 @@ class ModelConfig:
 
     @classmethod
     def from_params(cls, section: dict, *, model: str, dataset: str, n_attributes: int, attribute_kind: str,
-                    image_size: int) -> "ModelConfig":
-        """params.yaml's ``model`` section for ``dataset``, with what the dataset decides."""
-        keys = {k: v for k, v in section.items() if k != "latent"}
+                    image_size: int, attribute_names: Sequence[str] = ()) -> "ModelConfig":
+        """params.yaml's ``model`` section for ``dataset``, with what the dataset decides (the
+        regressor's section may carry ``networks``, resolved against ``attribute_names``)."""
+        keys = {k: v for k, v in section.items() if k not in ("latent", "networks")}
+        prefixes = section.get("networks", {}).get(dataset, [])
+        networks = network_columns(prefixes, attribute_names) if prefixes else ()
         return from_mapping(cls, keys, latent=section["latent"][dataset], model=model, n_attributes=n_attributes,
-                            attribute_kind=attribute_kind, image_size=image_size)
+                            attribute_kind=attribute_kind, image_size=image_size, networks=networks)
+
+
+def network_columns(prefixes: Sequence[Sequence[str]], names: Sequence[str]) -> tuple[tuple[int, ...], ...]:
+    """The attribute columns of each network: those whose name starts with one of its prefixes.
+    The attributes that no network names form one more network, after the others."""
+    taken: dict[int, int] = {}
+    networks = []
+    for k, group in enumerate(prefixes):
+        cols = []
+        for prefix in group:
+            hits = [i for i, name in enumerate(names) if name.startswith(prefix)]
+            if not hits:
+                raise UsageError(f"params.yaml regressor.networks: network {k}: no attribute name starts with {prefix!r} "
+                                 f"(the dataset has {len(names)}: {', '.join(names[:6])}{', ...' if len(names) > 6 else ''})")
+            for i in hits:
+                if i in taken:
+                    raise UsageError(f"params.yaml regressor.networks: attribute {names[i]!r} is in "
+                                     f"networks {taken[i]} and {k}")
+                taken[i] = k
+            cols += hits
+        networks.append(tuple(sorted(cols)))
+    rest = tuple(i for i in range(len(names)) if i not in taken)
+    return tuple(networks) + ((rest,) if rest else ())

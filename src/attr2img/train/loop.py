@@ -25,6 +25,7 @@ from attr2img.atomic import atomic_path
 from attr2img.catalog import MODELS
 from attr2img.config import from_mapping, to_mapping
 from attr2img.data.loader import MODEL_SIZE, ProcessedDataset
+from attr2img.errors import UsageError
 from attr2img.device import add_device_argument, autocast, configure_threads, resolve_device
 from attr2img.models import build_model
 from attr2img.models.config import ModelConfig
@@ -86,7 +87,7 @@ def recalibrate_batchnorm(model, data: ProcessedDataset, batch_size: int, device
         torch.manual_seed(seed)                          # the posterior samples of the pass
         for x, m, y in data.batches(batch_size, device=device):
             with autocast(device):
-                model.loss(x.contiguous(memory_format=torch.channels_last), m, y)
+                model.loss(x, m, y)           # batches come channels-last
     for bn, momentum in zip(layers, momenta):
         bn.momentum = momentum
     model.eval()
@@ -95,16 +96,16 @@ def recalibrate_batchnorm(model, data: ProcessedDataset, batch_size: int, device
 
 def recipe(params: dict, model_name: str) -> tuple[dict, dict]:
     """The ``train`` and ``model`` sections a model trains with: the generators' as written, the
-    regressor's with params.yaml's ``regressor`` section in place of the optimiser's, network's and
-    augmentation's keys (it is the judge of Table 2, not a model under comparison, so it has a
-    recipe of its own)."""
+    regressor's with params.yaml's ``regressor`` section in place of the optimiser's, batch's,
+    network's and augmentation's keys (it is the judge of Table 2, not a model under comparison,
+    so it has a recipe of its own)."""
     train, model = params["train"], params["model"]
     if model_name != "regressor":
         return train, model
     r = params["regressor"]
-    train = {**train, **{k: r[k] for k in ("lr", "lr_schedule", "weight_decay")},
+    train = {**train, **{k: r[k] for k in ("lr", "lr_schedule", "weight_decay", "batch_size")},
              "augment": {d: r["augment"] for d in train["augment"]}}
-    model = {"width": r["width"], "dropout": r["dropout"], "latent": model["latent"]}
+    model = {"width": r["width"], "dropout": r["dropout"], "latent": model["latent"], "networks": r["networks"]}
     return train, model
 
 
@@ -121,9 +122,14 @@ def train(model_name: str, data_dir, out, params: dict, dataset: str, log_path, 
     train_set, val_set = ProcessedDataset(data_dir, "train"), ProcessedDataset(data_dir, "val")
     cfg = ModelConfig.from_params(model_section, model=model_name, dataset=dataset,
                                   n_attributes=len(train_set.attribute_names),
-                                  attribute_kind=train_set.attribute_kind, image_size=MODEL_SIZE)
+                                  attribute_kind=train_set.attribute_kind, image_size=MODEL_SIZE,
+                                  attribute_names=train_set.attribute_names)
     aug = from_mapping(AugmentConfig, tc.augment[dataset])
     epochs = int(tc.epochs[dataset][model_name])
+    if len(train_set) < tc.batch_size:                 # every batch is full: no step would run
+        key = "regressor.batch_size" if model_name == "regressor" else "train.batch_size"
+        raise UsageError(f"{model_name} on {dataset}: batch size {tc.batch_size} ({key}) is larger than the "
+                         f"{len(train_set)} training images, so no training step would run")
     run_params = {**to_mapping(tc), "epochs": epochs, "augment": to_mapping(aug)}     # this run's keys only
     # the code is part of the run: a checkpoint made by other sources is not resumed
     ckpt = Checkpoint(checkpoint_dir, fingerprint(cfg.to_dict(), run_params, train_set.card["checksum"],
