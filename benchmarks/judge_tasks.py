@@ -9,9 +9,9 @@ the judge's learning rate on a cosine schedule, batch 64, a fixed seed; a short 
     python benchmarks/judge_tasks.py --dataset synth-birds all bill_length bill_length-x5 softmax
 
 Variants: ``all`` (every attribute, the judge's logistic loss), ``GROUP`` (only the attributes
-whose name contains GROUP, e.g. ``bill``; ``A+B`` for several), ``GROUP-xK`` (every attribute, GROUP's columns'
-loss weighted K times), ``softmax`` (every attribute, one softmax cross-entropy per
-one-hot group ``has_X::``). Prints, per variant, the validation AUC of each attribute whose name
+whose name contains GROUP, e.g. ``bill``; ``A+B`` for those of several), ``GROUP-xK`` (every
+attribute, GROUP's columns' loss weighted K times), ``softmax`` (every attribute, one softmax
+cross-entropy per one-hot group ``has_X::``). Prints, per variant, the validation AUC of each attribute whose name
 contains ``--show`` (default: bill_length) and the mean over the rest. Binary datasets only.
 Needs the prepared data (``dvc repro prepare``).
 """
@@ -34,12 +34,12 @@ from attr2img.scores import mean_auc
 from attr2img.train.augment import AugmentConfig, augment
 
 
-def groups(names: list[str]) -> list[list[int]]:
-    """Column indices of each ``has_X::value`` group, in order."""
+def groups(names: list[str]) -> dict[str, list[int]]:
+    """Column indices of each ``has_X::value`` group, by group name, in order."""
     out: dict[str, list[int]] = {}
     for i, name in enumerate(names):
         out.setdefault(name.split("::")[0], []).append(i)
-    return list(out.values())
+    return out
 
 
 def columns_and_weights(variant: str, names: list[str]) -> tuple[list[int], torch.Tensor]:
@@ -68,7 +68,7 @@ def train(variant: str, names, data, reg: dict, epochs: int, seed: int):
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, epochs * (n // batch))
     aug = AugmentConfig(**reg["augment"])
     gen = torch.Generator().manual_seed(seed)
-    grp = groups(names)
+    grp = list(groups(names).values())
     model.train()
     for _ in range(epochs):
         perm = torch.randperm(n, generator=gen)

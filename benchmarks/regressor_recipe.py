@@ -31,6 +31,7 @@ from attr2img.data.loader import ProcessedDataset
 from attr2img.inference.evaluate_attributes import predict
 from attr2img.models.store import load_model
 from attr2img.scores import agreement, mean_auc
+from judge_tasks import groups
 
 
 def variant_params(params: dict, dataset: str, changes: dict, threads: int) -> dict:
@@ -45,10 +46,7 @@ def variant_params(params: dict, dataset: str, changes: dict, threads: int) -> d
 
 
 def auc_by_group(pred, labels, names: list[str]) -> dict:
-    groups: dict[str, list[int]] = {}
-    for i, n in enumerate(names):
-        groups.setdefault(n.split("::")[0], []).append(i)
-    return {g: round(mean_auc(pred[:, cols], labels[:, cols]), 4) for g, cols in groups.items()}
+    return {g: round(mean_auc(pred[:, cols], labels[:, cols]), 4) for g, cols in groups(names).items()}
 
 
 def main() -> None:
