@@ -220,10 +220,11 @@ def test_config_errors_name_the_choices(default_params):
 
 
 def test_model_config_fields_are_the_params_keys(default_params):
-    cfg = ModelConfig.from_params(default_params["model"], model="discvae", dataset="synth-birds", n_attributes=5,
-                                  attribute_kind="binary", image_size=64)
+    cfg = ModelConfig.from_params(default_params["model"], model="discvae", dataset="synth-birds",
+                                  attribute_names=[f"a{i}" for i in range(5)], attribute_kind="binary",
+                                  image_size=64)
     section = default_params["model"]
-    assert cfg.latent == Latent(**section["latent"]["synth-birds"])
+    assert cfg.latent == Latent(**section["latent"]["synth-birds"]) and cfg.n_attributes == 5
     assert all(getattr(cfg, k) == v for k, v in section.items() if k != "latent")
     assert ModelConfig.from_dict(cfg.to_dict()) == cfg          # the card round-trips
 
@@ -250,8 +251,12 @@ def test_upconv_is_nearest_upsampling_then_the_convolution(k):
         frozen = conv(x)
     if k == 5:
         assert torch.allclose(frozen, ours, atol=1e-5)     # ...and computes what they did
+        conv.double()                                      # the frozen kernel moves with the module
+        assert conv.frozen_weight.dtype == torch.float64
+        assert torch.allclose(conv(x.detach().double()).float(), frozen, atol=1e-5)
+        assert "frozen_weight" not in conv.state_dict()    # and is not saved with the weights
     else:
-        assert conv.frozen is None                         # the direct form has nothing to freeze
+        assert conv.frozen_weight is None                  # the direct form has nothing to freeze
         assert torch.allclose(frozen, conv.bias.view(1, -1, 1, 1).expand_as(frozen))
 
 

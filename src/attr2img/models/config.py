@@ -75,15 +75,17 @@ class ModelConfig:
         return from_mapping(cls, d)
 
     @classmethod
-    def from_params(cls, section: dict, *, model: str, dataset: str, n_attributes: int, attribute_kind: str,
-                    image_size: int, attribute_names: Sequence[str] = ()) -> "ModelConfig":
-        """params.yaml's ``model`` section for ``dataset``, with what the dataset decides (the
-        regressor's section may carry ``networks``, resolved against ``attribute_names``)."""
+    def from_params(cls, section: dict, *, model: str, dataset: str, attribute_names: Sequence[str],
+                    attribute_kind: str, image_size: int) -> "ModelConfig":
+        """params.yaml's ``model`` section for ``dataset``, with what the dataset decides: its
+        attributes (their number, and the regressor's ``networks`` resolved against their names),
+        their kind and the image size."""
         keys = {k: v for k, v in section.items() if k not in ("latent", "networks")}
         prefixes = section.get("networks", {}).get(dataset, [])
         networks = network_columns(prefixes, attribute_names) if prefixes else ()
-        return from_mapping(cls, keys, latent=section["latent"][dataset], model=model, n_attributes=n_attributes,
-                            attribute_kind=attribute_kind, image_size=image_size, networks=networks)
+        return from_mapping(cls, keys, latent=section["latent"][dataset], model=model,
+                            n_attributes=len(attribute_names), attribute_kind=attribute_kind,
+                            image_size=image_size, networks=networks)
 
 
 def network_columns(prefixes: Sequence[Sequence[str]], names: Sequence[str]) -> tuple[tuple[int, ...], ...]:
@@ -96,8 +98,9 @@ def network_columns(prefixes: Sequence[Sequence[str]], names: Sequence[str]) -> 
         for prefix in group:
             hits = [i for i, name in enumerate(names) if name.startswith(prefix)]
             if not hits:
-                raise UsageError(f"params.yaml regressor.networks: network {k}: no attribute name starts with {prefix!r} "
-                                 f"(the dataset has {len(names)}: {', '.join(names[:6])}{', ...' if len(names) > 6 else ''})")
+                shown = ", ".join(names[:6]) + (", ..." if len(names) > 6 else "")
+                raise UsageError(f"params.yaml regressor.networks: network {k}: no attribute name "
+                                 f"starts with {prefix!r} (the dataset has {len(names)}: {shown})")
             for i in hits:
                 if i in taken:
                     raise UsageError(f"params.yaml regressor.networks: attribute {names[i]!r} is in "

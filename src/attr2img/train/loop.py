@@ -25,8 +25,8 @@ from attr2img.atomic import atomic_path
 from attr2img.catalog import MODELS
 from attr2img.config import from_mapping, to_mapping
 from attr2img.data.loader import MODEL_SIZE, ProcessedDataset
-from attr2img.errors import UsageError
 from attr2img.device import add_device_argument, autocast, configure_threads, resolve_device
+from attr2img.errors import UsageError
 from attr2img.models import build_model
 from attr2img.models.config import ModelConfig
 from attr2img.models.store import model_card, save_model, write_run_record
@@ -121,9 +121,8 @@ def train(model_name: str, data_dir, out, params: dict, dataset: str, log_path, 
     configure_threads(tc.threads)
     train_set, val_set = ProcessedDataset(data_dir, "train"), ProcessedDataset(data_dir, "val")
     cfg = ModelConfig.from_params(model_section, model=model_name, dataset=dataset,
-                                  n_attributes=len(train_set.attribute_names),
-                                  attribute_kind=train_set.attribute_kind, image_size=MODEL_SIZE,
-                                  attribute_names=train_set.attribute_names)
+                                  attribute_names=train_set.attribute_names,
+                                  attribute_kind=train_set.attribute_kind, image_size=MODEL_SIZE)
     aug = from_mapping(AugmentConfig, tc.augment[dataset])
     epochs = int(tc.epochs[dataset][model_name])
     if len(train_set) < tc.batch_size:                 # every batch is full: no step would run
