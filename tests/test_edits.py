@@ -38,10 +38,22 @@ class Reader:
         return x[:, 0, :self.a, :].mean(-1) * 10
 
 
+class LabelReader(Reader):
+    """Reader, which on the real test images returns ``sign`` times their labels."""
+
+    def __init__(self, test: ProcessedDataset, sign: float = 1.0):
+        super().__init__(len(test.attribute_names))
+        self.real, self.labels, self.sign = test.tensors(torch.device("cpu"))[0], test.attributes, sign
+
+    def predict(self, x):
+        same = x.shape == self.real.shape and torch.equal(x, self.real)
+        return self.sign * self.labels if same else super().predict(x)
+
+
 def test_a_selective_generator_moves_only_the_named_attribute(tiny_datasets):
-    train = ProcessedDataset(tiny_datasets["synth-faces"][1], "train")
+    train, test = (ProcessedDataset(tiny_datasets["synth-faces"][1], s) for s in ("train", "test"))
     a = len(train.attribute_names)
-    rows = progression_measures(Writer(a), Reader(a), train, CFG, torch.device("cpu"))
+    rows = progression_measures(Writer(a), Reader(a), train, test, CFG, torch.device("cpu"))
     assert set(rows) == {row_key(label) for label, _ in progressions_for(train.attribute_names)}
     g = rows["gender_female_to_male"]
     std = train.attributes.std(0)[train.attribute_names.index("Male")]
@@ -54,11 +66,22 @@ def test_a_selective_generator_moves_only_the_named_attribute(tiny_datasets):
 
 
 def test_a_leaky_generator_moves_the_others_too(tiny_datasets):
-    train = ProcessedDataset(tiny_datasets["synth-faces"][1], "train")
+    train, test = (ProcessedDataset(tiny_datasets["synth-faces"][1], s) for s in ("train", "test"))
     a = len(train.attribute_names)
-    clean = progression_measures(Writer(a), Reader(a), train, CFG, torch.device("cpu"))
-    leaky = progression_measures(Writer(a, leak=1.0), Reader(a), train, CFG, torch.device("cpu"))
+    clean = progression_measures(Writer(a), Reader(a), train, test, CFG, torch.device("cpu"))
+    leaky = progression_measures(Writer(a, leak=1.0), Reader(a), train, test, CFG, torch.device("cpu"))
     assert (leaky["gender_female_to_male"]["off"] > clean["gender_female_to_male"]["off"] + 0.1).all()
+
+
+@pytest.mark.parametrize("dataset", ["synth-faces", "synth-birds"])
+def test_each_row_says_how_well_the_judge_reads_its_attributes_on_real_images(tiny_datasets, dataset):
+    train, test = (ProcessedDataset(tiny_datasets[dataset][1], s) for s in ("train", "test"))
+    a = len(train.attribute_names)
+    right = progression_measures(Writer(a), LabelReader(test), train, test, CFG, torch.device("cpu"))
+    wrong = progression_measures(Writer(a), LabelReader(test, -1.0), train, test, CFG, torch.device("cpu"))
+    for key in right:                          # r = 1 / AUC = 1 for the labels, -1 / 0 for their negation
+        assert right[key]["judge_on_real"] == pytest.approx(1.0)
+        assert wrong[key]["judge_on_real"] == pytest.approx(0.0 if dataset == "synth-birds" else -1.0)
 
 
 def test_the_birds_get_their_own_progressions(tiny_datasets):

@@ -110,9 +110,15 @@ def test_report_assembles_tables_figures_and_reading(evaluated, tiny_models, tmp
     for d in p["datasets"]:
         for stem in ("overview", "occluders", "figure3", "figure4", "figure5", "figure6"):
             (figs / f"{stem}-{d}.png").write_bytes(b"\x89PNG")
+    plots = tmp_path / "plots"                          # the training curves, as the train stage lays them out
+    for d, (models, _) in tiny_models.items():
+        (plots / d).mkdir(parents=True)
+        for curve in models.glob("*.tsv"):
+            (plots / d / curve.name).write_bytes(curve.read_bytes())
     md_path, html_path = tmp_path / "report.md", tmp_path / "report.html"
-    write_report(tiny_params_file, p, out / "tables", out / "metrics", figs, data, md_path, html_path)
+    write_report(tiny_params_file, p, out / "tables", out / "metrics", figs, data, plots, md_path, html_path)
     md = md_path.read_text()
+    assert "## Why claims fail: the evidence" in md
     assert "**synth-faces**: a synthetic stand-in for LFW" in md and "24 train / 8 validation / 8 test images" in md
     assert "synthetic stand-ins (synth-faces, synth-birds)" in md
     assert "## Claims ledger" in md and "| synth-birds | disCVAE < CVAE in recon_full error |" in md
@@ -126,8 +132,8 @@ def test_report_assembles_tables_figures_and_reading(evaluated, tiny_models, tmp
     # a missing figure names its stage
     (figs / "figure5-synth-birds.png").unlink()
     assert main(["report", "--params", str(tiny_params_file), "--tables", str(out / "tables"), "--metrics",
-                 str(out / "metrics"), "--figures", str(figs), "--data", str(data), "--out", str(md_path),
-                 "--html", str(html_path)]) == 3
+                 str(out / "metrics"), "--figures", str(figs), "--data", str(data), "--plots", str(plots),
+                 "--out", str(md_path), "--html", str(html_path)]) == 3
     assert "figure5 stage" in capsys.readouterr().err
 
 

@@ -14,6 +14,7 @@ from attr2img.artifacts import read_json
 from attr2img.atomic import atomic_path
 from attr2img.catalog import CONDITIONAL, GENERATORS as GEN, LABELS
 from attr2img.errors import ArtifactError
+from attr2img.evidence import evidence_section
 from attr2img.inference.claims import iter_claims
 from attr2img.provenance import git_revision
 
@@ -133,11 +134,11 @@ def profile_note(params: dict, cards: list[dict]) -> str:
 
 NOISE_NOTE = ("where a claim's paired difference is far from zero. A table cell moves between training seeds and "
               "between CPUs (docs/benchmarks.md, \"Seed-to-seed noise floor\": over three seeds, about 0.5 "
-              "standard deviation in a Table 1 cell and 0.012 in a Table 2 cosine, the disCVAE's cells up to ten "
+              "standard deviation in a Table 1 cell and 0.01 in a Table 2 cosine, the disCVAE's cells up to twenty "
               "times that), so a `dvc metrics diff` means something only beyond about twice that spread. An "
               "interval here covers the test items of one trained model, not its training: over the three "
-              "seeds 26 of the 38 verdicts stayed the same, and 12 flipped (Figure 4's eyewear row and two birds "
-              "colour rows, eight of Table 1's completion and full-image claims and its birds foreground claim), "
+              "seeds 23 of the 38 verdicts stayed the same, and 15 flipped (five Figure 4 rows: faces' age, "
+              "eyewear and hair colour, birds' blue to yellow and wing pattern; ten of Table 1's claims), "
               "so a flip of one of those is within the noise.")
 
 
@@ -173,7 +174,7 @@ def claims_section(metrics_dir: Path, datasets) -> list[str]:
 
 
 def build(params: dict, tables_dir: Path, metrics_dir: Path, figures: list[str], params_text: str,
-          cards: list[dict]) -> str:
+          cards: list[dict], plots_dir: Path, data_dir: Path) -> str:
     datasets = params["datasets"]
     md = ["# attr2img results report", "",
           f"Produced by git revision `{git_revision()}` with the parameters at the end of this report. "
@@ -184,6 +185,8 @@ def build(params: dict, tables_dir: Path, metrics_dir: Path, figures: list[str],
         md += read_table1(metrics_dir, d) + read_table2(metrics_dir, d)
     md.append("")
     md += claims_section(metrics_dir, datasets)
+    md += evidence_section(read_json(metrics_dir / "claims.json", "attr2img claims"), metrics_dir, plots_dir,
+                           data_dir, datasets)
     for name in ("table1.md", "table2.md"):
         text = (tables_dir / name).read_text()
         md += [re.sub(r"^(#+) ", r"#\1 ", line) for line in text.splitlines()] + [""]
@@ -239,7 +242,7 @@ def to_html(md: str) -> str:
             "td,th{border:1px solid #999;padding:2px 6px}</style></head><body>\n" + "\n".join(out) + "\n</body></html>\n")
 
 
-def write_report(params_path, params: dict, tables_dir, metrics_dir, figures_dir, data_dir, out_md,
+def write_report(params_path, params: dict, tables_dir, metrics_dir, figures_dir, data_dir, plots_dir, out_md,
                  out_html) -> None:
     out_md = Path(out_md)
     cards = [read_json(Path(data_dir) / d / "card.json", f"attr2img prepare --dataset {d}") for d in params["datasets"]]
@@ -250,7 +253,8 @@ def write_report(params_path, params: dict, tables_dir, metrics_dir, figures_dir
             if not path.exists():
                 raise ArtifactError(f"missing {path}; it is written by the {stem} stage (attr2img {stem})")
             figs.append(str(path.relative_to(out_md.parent) if path.is_relative_to(out_md.parent) else path))
-    md = build(params, Path(tables_dir), Path(metrics_dir), figs, Path(params_path).read_text(), cards)
+    md = build(params, Path(tables_dir), Path(metrics_dir), figs, Path(params_path).read_text(), cards,
+               Path(plots_dir), Path(data_dir))
     with atomic_path(out_md) as tmp:
         tmp.write_text(md)
     with atomic_path(out_html) as tmp:
@@ -261,10 +265,12 @@ def add_arguments(p) -> None:
     for name, what in (("tables", "folder of table1/2 .md (the tables stage's output)"),
                        ("metrics", "folder of the Table 1 and 2 metrics"), ("figures", "folder of the figures"),
                        ("data", "folder of the processed datasets (their cards describe the data)"),
+                       ("plots", "folder of the training curves (<dataset>/<model>.tsv), for the evidence"),
                        ("out", "output Markdown"), ("html", "output HTML")):
         p.add_argument(f"--{name}", required=True, help=what)
 
 
 def main(args, params: dict) -> None:
-    write_report(args.params, params, args.tables, args.metrics, args.figures, args.data, args.out, args.html)
+    write_report(args.params, params, args.tables, args.metrics, args.figures, args.data, args.plots, args.out,
+                 args.html)
     print(f"wrote {args.out} and {args.html}")

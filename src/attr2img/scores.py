@@ -3,7 +3,8 @@ regressor's own accuracy, on torch tensors or numpy arrays of shape (N, A).
 
 - ``cosine``, ``mse``: per row (one value per image or attribute vector).
 - ``mean_auc``: for binary labels, the ROC AUC of each attribute column (scores against 0/1
-  labels, ties counted half), averaged over the columns that have both classes.
+  labels, ties counted half; ``column_auc``), averaged over the columns that have both classes.
+- ``column_agreement``: per attribute column, that AUC (binary labels) or Pearson's r.
 - ``agreement``: the summary a report row needs, with the AUC when the labels are binary.
 - ``others_over_moved``: Figure 4's selectivity, the other attributes' mean change over the moved one's.
 """
@@ -24,24 +25,48 @@ def mse(a, b) -> torch.Tensor:
     return ((torch.as_tensor(a).float() - torch.as_tensor(b).float()) ** 2).mean(-1)
 
 
+def _columns(scores, labels) -> tuple[np.ndarray, np.ndarray]:
+    s = np.asarray(torch.as_tensor(scores).double().cpu())
+    y = np.asarray(torch.as_tensor(labels).double().cpu())
+    if s.shape != y.shape or s.ndim != 2:
+        raise ValueError(f"scores {s.shape} and labels {y.shape} must be the same (N, A) shape")
+    return s, y
+
+
+def column_auc(scores, labels) -> np.ndarray:
+    """The ROC AUC of each attribute column of ``scores`` for the 0/1 ``labels``; NaN for a
+    column whose labels are all one class."""
+    s, y = _columns(scores, labels)
+    y = y > 0.5
+    ranks = rankdata(s, axis=0)                       # average ranks: a tie counts half
+    n_pos = y.sum(0)
+    n_neg = len(y) - n_pos
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return ((ranks * y).sum(0) - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
+
+
 def mean_auc(scores, labels) -> float:
     """Mean over attribute columns of the ROC AUC of ``scores`` for the 0/1 ``labels``.
 
     A column whose labels are all one class has no AUC and is left out; NaN if every column is.
     """
-    s = np.asarray(torch.as_tensor(scores).double().cpu())
-    y = np.asarray(torch.as_tensor(labels).cpu()) > 0.5
-    if s.shape != y.shape or s.ndim != 2:
-        raise ValueError(f"scores {s.shape} and labels {y.shape} must be the same (N, A) shape")
-    ranks = rankdata(s, axis=0)                       # average ranks: a tie counts half
-    n_pos = y.sum(0)
-    n_neg = len(y) - n_pos
-    ok = (n_pos > 0) & (n_neg > 0)
-    if not ok.any():
-        return float("nan")
-    rank_sum = (ranks * y).sum(0)
-    auc = (rank_sum[ok] - n_pos[ok] * (n_pos[ok] + 1) / 2) / (n_pos[ok] * n_neg[ok])
-    return float(auc.mean())
+    auc = column_auc(scores, labels)
+    auc = auc[np.isfinite(auc)]
+    return float(auc.mean()) if len(auc) else float("nan")
+
+
+def column_correlation(scores, labels) -> np.ndarray:
+    """Pearson's r between each attribute column of ``scores`` and of ``labels``; NaN for a
+    constant column."""
+    s, y = _columns(scores, labels)
+    s, y = s - s.mean(0), y - y.mean(0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (s * y).sum(0) / np.sqrt((s * s).sum(0) * (y * y).sum(0))
+
+
+def column_agreement(scores, labels, binary: bool) -> np.ndarray:
+    """How well each attribute column is read: its AUC for binary labels, else Pearson's r."""
+    return column_auc(scores, labels) if binary else column_correlation(scores, labels)
 
 
 def mean_sem(v) -> dict:

@@ -123,6 +123,7 @@ rule report:
         "results/metrics/claims.json",
         expand("results/figures/{stem}-{dataset}.png", dataset=config["datasets"],
                stem=["overview", "occluders", "figure3", "figure4", "figure5", "figure6"]),
+        expand("results/plots/train/{dataset}/{model}.tsv", dataset=config["datasets"], model=MODELS),
         SRC["report"],
     params:
         **P("*"),
@@ -136,4 +137,5 @@ rule report:
         **resources_of("default"),
     shell:
         "attr2img report --params params.yaml --tables results/tables --metrics results/metrics"
-        " --figures results/figures --data data/processed --out results/report.md --html results/report.html 2> {log}"
+        " --figures results/figures --data data/processed --plots results/plots/train"
+        " --out results/report.md --html results/report.html 2> {log}"

@@ -10,7 +10,10 @@ the attribute regressor reads them. In units of each attribute's training standa
 - ``off``: how far the other attributes' predictions travel, in either direction (mean of the
   absolute change over the other attributes);
 - ``spearman``: the rank correlation between the step and the moved attributes' mean
-  prediction (signed by direction), averaged over the draws first: the row's trend.
+  prediction (signed by direction), averaged over the draws first: the row's trend;
+- ``judge_on_real``: how well the judge reads the moved attributes on the real test images
+  (mean over them of the AUC for binary attributes, else Pearson's r): whether a row that
+  does not move fails in the samples or in the judge.
 
 Figure 5 (the disCVAE's layers). For each of ``n_draws`` base draws (z_F, z_B, y from the test
 set), ``n_vary`` images vary z_B with z_F and y fixed, and ``n_vary`` vary z_F with z_B and y
@@ -38,7 +41,7 @@ from attr2img.edits import base_vector, direction, progression_vectors, progress
 from attr2img.images import unit
 from attr2img.inference.evaluate_attributes import predict
 from attr2img.models.store import load_model
-from attr2img.scores import others_over_moved
+from attr2img.scores import column_agreement, others_over_moved
 from attr2img.train.config import TrainConfig
 
 
@@ -59,9 +62,13 @@ def row_key(label: str) -> str:
 
 
 @torch.no_grad()
-def progression_measures(model, regressor, train: ProcessedDataset, cfg: EditsConfig, device) -> dict:
-    """Per progression: arrays ``on`` and ``off`` (one value per latent draw) and the trend's ``spearman``."""
+def progression_measures(model, regressor, train: ProcessedDataset, test: ProcessedDataset, cfg: EditsConfig,
+                         device) -> dict:
+    """Per progression: arrays ``on`` and ``off`` (one value per latent draw), the trend's
+    ``spearman`` and ``judge_on_real``."""
     names = train.attribute_names
+    read = column_agreement(predict(regressor, test.tensors(device)[0]).cpu(), test.attributes,
+                            test.attribute_kind == "binary")
     ya = train.attributes
     lo, hi, std = ya.min(0).values, ya.max(0).values, ya.std(0).clamp_min(1e-6)
     base = base_vector(ya, train.attribute_kind)
@@ -82,7 +89,8 @@ def progression_measures(model, regressor, train: ProcessedDataset, cfg: EditsCo
         # a constant trend has no rank correlation: 0, i.e. not monotonic (scipy would warn and give NaN)
         rho = spearmanr(np.arange(cfg.steps), trend.numpy()).statistic if trend.unique().numel() > 1 else 0.0
         out[row_key(label)] = {"label": label, "on": on.double().numpy(), "off": off.double().numpy(),
-                               "spearman": float(np.nan_to_num(rho))}
+                               "spearman": float(np.nan_to_num(rho)),
+                               "judge_on_real": float(np.nanmean(read[moved.numpy()]))}
     return out
 
 
@@ -116,7 +124,7 @@ def evaluate(data_dir, regressor_dir, discvae_dir, cfg: EditsConfig, out_npz, ou
     regressor, _ = load_model(regressor_dir, device)
     discvae, card = load_model(discvae_dir, device)
     train, test = ProcessedDataset(data_dir, "train"), ProcessedDataset(data_dir, "test")
-    rows = progression_measures(discvae, regressor, train, cfg, device)
+    rows = progression_measures(discvae, regressor, train, test, cfg, device)
     layers = layer_measures(discvae, test, cfg, device)
     arrays, metrics = {}, {"figure4": {"model": card["model"]}, "figure5": {}}
     for key, r in rows.items():
@@ -124,7 +132,8 @@ def evaluate(data_dir, regressor_dir, discvae_dir, cfg: EditsConfig, out_npz, ou
         arrays[f"figure4/{key}/spearman"] = np.array(r["spearman"])
         metrics["figure4"][key] = {"label": r["label"], "spearman": round(r["spearman"], 4),
                                    "on": round(float(r["on"].mean()), 4), "off": round(float(r["off"].mean()), 4),
-                                   "off_over_on": others_over_moved(r["on"], r["off"])}
+                                   "off_over_on": others_over_moved(r["on"], r["off"]),
+                                   "judge_on_real": round(r["judge_on_real"], 4)}
     for key, r in layers.items():
         arrays[f"figure5/{key}/inside"], arrays[f"figure5/{key}/outside"] = r["inside"], r["outside"]
         metrics["figure5"][key] = {"inside": round(float(r["inside"].mean()), 5),
