@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from attr2img.scores import (MIN_MOVE, agreement, column_agreement, column_auc, column_correlation,
-                             mean_auc, others_over_moved)
+                             finite_mean, mean_auc, others_over_moved)
 
 
 def test_auc_per_column_counts_ranks_and_ties():
@@ -48,3 +48,8 @@ def test_agreement_reports_the_auc_for_binary_labels_only():
 def test_others_over_moved_needs_a_move():
     assert others_over_moved([0.5, 1.5], [0.2, 0.2]) == pytest.approx(0.2)
     assert others_over_moved([MIN_MOVE / 2], [0.3]) is None
+
+
+def test_finite_mean_leaves_out_what_has_no_value():
+    assert finite_mean([0.5, float("nan"), 1.0]) == pytest.approx(0.75)
+    assert finite_mean([float("nan")]) is None and finite_mean([]) is None

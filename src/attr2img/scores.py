@@ -64,6 +64,13 @@ def column_correlation(scores, labels) -> np.ndarray:
         return (s * y).sum(0) / np.sqrt((s * s).sum(0) * (y * y).sum(0))
 
 
+def finite_mean(values) -> float | None:
+    """The mean of the finite values, or None when there are none (a JSON null, not NaN)."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    return float(v.mean()) if len(v) else None
+
+
 def column_agreement(scores, labels, binary: bool) -> np.ndarray:
     """How well each attribute column is read: its AUC for binary labels, else Pearson's r."""
     return column_auc(scores, labels) if binary else column_correlation(scores, labels)

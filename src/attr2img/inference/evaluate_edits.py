@@ -12,8 +12,8 @@ the attribute regressor reads them. In units of each attribute's training standa
 - ``spearman``: the rank correlation between the step and the moved attributes' mean
   prediction (signed by direction), averaged over the draws first: the row's trend;
 - ``judge_on_real``: how well the judge reads the moved attributes on the real test images
-  (mean over them of the AUC for binary attributes, else Pearson's r): whether a row that
-  does not move fails in the samples or in the judge.
+  (mean over them of the AUC for binary attributes, else Pearson's r; None where none of them
+  varies in the test split): whether a row that does not move fails in the samples or in the judge.
 
 Figure 5 (the disCVAE's layers). For each of ``n_draws`` base draws (z_F, z_B, y from the test
 set), ``n_vary`` images vary z_B with z_F and y fixed, and ``n_vary`` vary z_F with z_B and y
@@ -41,7 +41,7 @@ from attr2img.edits import base_vector, direction, progression_vectors, progress
 from attr2img.images import unit
 from attr2img.inference.evaluate_attributes import predict
 from attr2img.models.store import load_model
-from attr2img.scores import column_agreement, others_over_moved
+from attr2img.scores import column_agreement, finite_mean, others_over_moved
 from attr2img.train.config import TrainConfig
 
 
@@ -90,7 +90,7 @@ def progression_measures(model, regressor, train: ProcessedDataset, test: Proces
         rho = spearmanr(np.arange(cfg.steps), trend.numpy()).statistic if trend.unique().numel() > 1 else 0.0
         out[row_key(label)] = {"label": label, "on": on.double().numpy(), "off": off.double().numpy(),
                                "spearman": float(np.nan_to_num(rho)),
-                               "judge_on_real": float(np.nanmean(read[moved.numpy()]))}
+                               "judge_on_real": finite_mean(read[moved.numpy()])}
     return out
 
 
@@ -128,12 +128,13 @@ def evaluate(data_dir, regressor_dir, discvae_dir, cfg: EditsConfig, out_npz, ou
     layers = layer_measures(discvae, test, cfg, device)
     arrays, metrics = {}, {"figure4": {"model": card["model"]}, "figure5": {}}
     for key, r in rows.items():
+        judge = r["judge_on_real"]
         arrays[f"figure4/{key}/on"], arrays[f"figure4/{key}/off"] = r["on"], r["off"]
         arrays[f"figure4/{key}/spearman"] = np.array(r["spearman"])
         metrics["figure4"][key] = {"label": r["label"], "spearman": round(r["spearman"], 4),
                                    "on": round(float(r["on"].mean()), 4), "off": round(float(r["off"].mean()), 4),
                                    "off_over_on": others_over_moved(r["on"], r["off"]),
-                                   "judge_on_real": round(r["judge_on_real"], 4)}
+                                   "judge_on_real": None if judge is None else round(judge, 4)}
     for key, r in layers.items():
         arrays[f"figure5/{key}/inside"], arrays[f"figure5/{key}/outside"] = r["inside"], r["outside"]
         metrics["figure5"][key] = {"inside": round(float(r["inside"].mean()), 5),
