@@ -30,7 +30,7 @@ from torch.nn import functional as F
 from attr2img.data.loader import ProcessedDataset
 from attr2img.device import configure_threads
 from attr2img.models import ModelConfig, build_model
-from attr2img.scores import mean_auc
+from attr2img.scores import column_auc
 from attr2img.train.augment import AugmentConfig, augment
 
 
@@ -114,7 +114,7 @@ def main() -> None:
         t = time.perf_counter()
         cols, predict = train(variant, names, train_data, reg, args.epochs, args.seed)
         pv = predict(xv)
-        auc = {names[c]: mean_auc(pv[:, [j]], yv[:, [c]]) for j, c in enumerate(cols)}
+        auc = {names[c]: float(a) for c, a in zip(cols, column_auc(pv, yv[:, cols]))}
         shown = {n: round(a, 3) for n, a in auc.items() if args.show in n}
         rest = [a for n, a in auc.items() if n not in shown]
         print(json.dumps({"variant": variant, "epochs": args.epochs, "seconds": round(time.perf_counter() - t),
