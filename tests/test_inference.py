@@ -96,6 +96,10 @@ def test_folded_batch_norm_computes_the_same_decoder_and_leaves_the_model_alone(
     assert n_bn > 0 and not any(isinstance(m, nn.BatchNorm2d) for m in folded.modules())
     assert sum(isinstance(m, nn.BatchNorm2d) for m in model.modules()) == n_bn, "the original keeps its layers"
     assert not any(p.requires_grad for p in folded.parameters())
+    # out-of-place ReLUs: in place, each would act on a pixel-shuffle view and autograd would copy
+    # the whole gradient back at every inference step
+    assert not any(m.inplace for m in folded.modules() if isinstance(m, nn.ReLU))
+    assert any(m.inplace for m in model.modules() if isinstance(m, nn.ReLU)), "training keeps them in place"
     z, y = torch.randn(6, model.latent_dim), torch.randn(6, 5)
     with torch.no_grad():
         a, b = model.decode(z, y), folded.decode(z, y)

@@ -274,3 +274,5 @@ def test_merged_heads_are_separate_convolutions_with_their_activations():
     w, b = dec.head.weight, dec.head.bias
     assert torch.allclose(out["x"], torch.tanh(F.conv2d(f, w[:3], b[:3], padding=2)), atol=1e-6)
     assert torch.allclose(out["gate"], F.conv2d(f, w[3:], b[3:], padding=2), atol=1e-6)
+    # each head is its own dense channels-last tensor, not a strided slice of the joint output
+    assert all(o.is_contiguous(memory_format=torch.channels_last) for o in out.values())
