@@ -30,9 +30,14 @@ def test_table2_compares_nn_blur_and_the_samples():
     [text] = table2_paragraph("d", claims, t2)
     assert "CVAE > NN fails" in text and "disCVAE > NN" not in text      # only the failing claims are named
     assert "2.0 times the label noise" in text and "takes it to 0.860" in text
-    assert "between the blurred and the sharp image" in text             # the disCVAE's 0.90 is above the blur
+    # each generator is placed on its own: the CVAE's 0.70 below the blur, the disCVAE's 0.90 above it
+    assert "CVAE 0.700, below the blurred image; disCVAE 0.900, between the blurred and the sharp image." in text
+    assert "the judge reads less" not in text
+    t2["discvae"]["cosine"]["mean"] = 0.96                               # a generator that beats NN is said to
+    assert "disCVAE 0.960, above the sharp image." in table2_paragraph("d", claims, t2)[0]
     t2["discvae"]["cosine"]["mean"] = 0.5
-    assert "below the blurred image" in table2_paragraph("d", claims, t2)[0]
+    text = table2_paragraph("d", claims, t2)[0]
+    assert "CVAE 0.700 and disCVAE 0.500, below the blurred image: the judge reads less" in text
     claims["cvae_gt_NN"]["verdict"] = "holds"
     assert table2_paragraph("d", claims, t2) == []
 
@@ -92,3 +97,19 @@ def test_a_ledger_without_failures_says_so(tiny_datasets, tmp_path):
     ledger = {"synth-faces": {"table1": {"recon_full": {"cvae_lt_vae": claim("CVAE < VAE", "holds")}}}}
     md = evidence_section(ledger, metrics, tmp_path / "plots", root, ["synth-faces"])
     assert md[0] == "## Why claims fail: the evidence" and "Every claim holds or is inconclusive." in md
+
+
+def test_table1_reads_the_test_masks_once_per_dataset(tmp_path, monkeypatch):
+    """Two failing pairs on one dataset share one foreground share (the test masks are read once)."""
+    import attr2img.evidence as evidence
+
+    calls = []
+    monkeypatch.setattr(evidence, "foreground_share", lambda data_dir, n: calls.append(n) or 0.25)
+    for m in ("vae", "cvae", "discvae"):
+        write_curve(tmp_path / "d" / f"{m}.tsv", [900, 880], [760, 750])
+    claims = {"recon_full": {"discvae_lt_cvae": claim("disCVAE < CVAE", "fails"),
+                             "cvae_lt_vae": claim("CVAE < VAE", "fails")}}
+    t1 = {g: {"n_images": 4} for g in ("vae", "cvae", "discvae")}
+    texts = table1_paragraphs("d", claims, t1, tmp_path, tmp_path / "data")
+    assert len(texts) == 2 and all("The foreground is 25% of" in t for t in texts)
+    assert calls == [4]

@@ -142,9 +142,8 @@ NOISE_NOTE = ("where a claim's paired difference is far from zero. A table cell 
               "so a flip of one of those is within the noise.")
 
 
-def claims_section(metrics_dir: Path, datasets) -> list[str]:
+def claims_section(ledger: dict, datasets) -> list[str]:
     """The claims ledger: each of the paper's orderings with its paired 95 % interval and verdict."""
-    ledger = read_json(metrics_dir / "claims.json", "attr2img claims")
     s = ledger["summary"]
     md = ["## Claims ledger", "",
           f"Each claim compares two measurements on the same items (paired differences A − B, mean and 95 % "
@@ -155,8 +154,9 @@ def claims_section(metrics_dir: Path, datasets) -> list[str]:
           f"interval lies on the paper's side of zero; **fails**: on the other side (or, for Figure 4, the trend "
           f"is not monotonic); **inconclusive**: it contains zero. Here: {s['holds']} hold, {s['fails']} fail, "
           f"{s['inconclusive']} inconclusive. The verdicts are the robust signal {NOISE_NOTE} Why the "
-          f"failing claims fail, with the evidence, is in docs/fidelity.md; the Table 2 readings above give "
-          f"the judge's ceiling and how close NN's own labels are to the queries.", "",
+          f"failing claims fail is the next section, from this run's outputs (docs/fidelity.md has the longer "
+          f"discussion); the Table 2 readings above give the judge's ceiling and how close NN's own labels are "
+          f"to the queries.", "",
           "| dataset | claim | mean A − B | 95 % interval | verdict |", "|---|---|---|---|---|"]
     for d in datasets:
         for c in iter_claims(ledger[d]):
@@ -184,9 +184,9 @@ def build(params: dict, tables_dir: Path, metrics_dir: Path, figures: list[str],
     for d in datasets:
         md += read_table1(metrics_dir, d) + read_table2(metrics_dir, d)
     md.append("")
-    md += claims_section(metrics_dir, datasets)
-    md += evidence_section(read_json(metrics_dir / "claims.json", "attr2img claims"), metrics_dir, plots_dir,
-                           data_dir, datasets)
+    ledger = read_json(metrics_dir / "claims.json", "attr2img claims")
+    md += claims_section(ledger, datasets)
+    md += evidence_section(ledger, metrics_dir, plots_dir, data_dir, datasets)
     for name in ("table1.md", "table2.md"):
         text = (tables_dir / name).read_text()
         md += [re.sub(r"^(#+) ", r"#\1 ", line) for line in text.splitlines()] + [""]
