@@ -50,3 +50,18 @@ def test_readme_and_report_quote_the_measured_noise_floor():
     for value in quoted:
         assert f"**{value}**" in section, f"README's {value} is not the measured noise floor's"
     assert "Seed-to-seed noise floor" in NOISE_NOTE
+
+
+def test_readme_and_fidelity_quote_the_committed_ledger():
+    """The claim counts the README's status and docs/fidelity.md give are the committed run's
+    (results/metrics/claims.json), so a regenerated run cannot leave them stale."""
+    import json
+
+    s = json.loads((ROOT / "results" / "metrics" / "claims.json").read_text())["summary"]
+    total = s["holds"] + s["fails"] + s["inconclusive"]
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    fidelity = " ".join((ROOT / "docs" / "fidelity.md").read_text().split())
+    assert (f"{s['holds']} of its {total} claims hold, {s['fails']} fail and {s['inconclusive']} are "
+            f"inconclusive") in readme
+    assert (f"**{s['holds']} hold, {s['fails']} fail, {s['inconclusive']} inconclusive** ({total} claims)"
+            in fidelity)
