@@ -87,7 +87,9 @@ def table1_paragraphs(dataset: str, claims: dict, t1: dict, plots_dir: Path, dat
         a, b = key.split("_lt_")
         (prev_a, last_a), (prev_b, last_b) = (last_epochs(plots_dir / dataset / f"{m}.tsv") for m in (a, b))
         n = t1[a]["n_images"]
-        share = shares[n] if n in shares else shares.setdefault(n, foreground_share(data_dir, n))
+        if n not in shares:
+            shares[n] = foreground_share(data_dir, n)
+        share = shares[n]
         listed = "; ".join(f"{row} {c['mean_diff']:+.2f} [{c['ci_low']:+.2f}, {c['ci_high']:+.2f}]" for row, c in rows)
         text = (f"- **{dataset}, Table 1: {LABELS[a]} < {LABELS[b]} fails** on {len(rows)} row"
                 f"{'s' if len(rows) > 1 else ''} ({listed}; ×10³ MSE, paired). The foreground is "
