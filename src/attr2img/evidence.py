@@ -16,7 +16,7 @@ import csv
 from pathlib import Path
 
 from attr2img.artifacts import read_json
-from attr2img.catalog import LABELS
+from attr2img.catalog import CONDITIONAL, GENERATORS, LABELS
 from attr2img.data.loader import ProcessedDataset
 from attr2img.errors import ArtifactError
 
@@ -46,7 +46,7 @@ def table2_paragraph(dataset: str, claims: dict, t2: dict) -> list[str]:
         return []
     nn, blur = t2["NN"]["cosine"]["mean"], t2["NNblur"]["cosine"]["mean"]
     judge = t2["regressor_on_test_images"]["cosine"]["mean"]
-    scores = {LABELS[g]: t2[g]["cosine"]["mean"] for g in ("cvae", "discvae") if g in t2}
+    scores = {LABELS[g]: t2[g]["cosine"]["mean"] for g in CONDITIONAL if g in t2}
     text = f"- **{dataset}, Table 2: {' and '.join(losers)} > NN fails.** "
     if "NN_label_distance" in t2 and "noise_ceiling" in t2:
         dist, noise = t2["NN_label_distance"]["mse"]["mean"], t2["noise_ceiling"]["mse"]["mean"]
@@ -142,7 +142,7 @@ def evidence_section(ledger: dict, metrics_dir: Path, plots_dir: Path, data_dir:
     for d in datasets:
         claims = ledger[d]
         t1 = {g: read_json(metrics_dir / "table1" / d / f"{g}.json", "attr2img evaluate-recon")
-              for g in ("vae", "cvae", "discvae")}
+              for g in GENERATORS}
         t2 = read_json(metrics_dir / "table2" / f"{d}.json", "attr2img evaluate-attributes")
         edits = read_json(metrics_dir / "edits" / f"{d}.json", "attr2img evaluate-edits")
         binary = read_json(data_dir / d / "card.json", f"attr2img prepare --dataset {d}")["attribute_kind"] == "binary"
