@@ -47,8 +47,14 @@ WRINKLE_ALPHA = 0.75              # opacity of the lines of age at age 1
 EYE_DX, EYE_DY = 0.14, -0.08
 MOUTH_DY = 0.24
 # Where the face sits: its centre and scale are drawn uniformly from these ranges (normalised
-# coordinates, y down); the templates of later stages use the means.
-CX_RANGE, CY_RANGE, SCALE_RANGE = (-0.08, 0.08), (-0.06, 0.08), (0.88, 1.08)
+# coordinates, y down); the templates of later stages use the means. The scale makes the crop
+# tight on the face, as aligned LFW crops are: at the mean the eyes are 22 % of the width apart
+# (14 px of 64) and the head fills about half the frame, with background left at the sides for
+# the layered model. (The five-point template widely used for aligned LFW crops, 112 px, puts the
+# eyes 35 px, 31 %, apart.) The first synth-faces (scale 0.98) had them 14 % apart, 9 px, with
+# lips 2 px thick: too small for the generators at the default width to draw them
+# (docs/fidelity.md, "How much of the frame the face fills").
+CX_RANGE, CY_RANGE, SCALE_RANGE = (-0.08, 0.08), (-0.06, 0.08), (1.45, 1.75)
 MEAN_CX, MEAN_CY, MEAN_SCALE = (round(sum(r) / 2, 6) for r in (CX_RANGE, CY_RANGE, SCALE_RANGE))
 
 
