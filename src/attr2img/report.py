@@ -133,13 +133,13 @@ def profile_note(params: dict, cards: list[dict]) -> str:
 
 
 NOISE_NOTE = ("where a claim's paired difference is far from zero. A table cell moves between training seeds and "
-              "between CPUs (docs/benchmarks.md, \"Seed-to-seed noise floor\": over three seeds, about 0.5 "
-              "standard deviation in a Table 1 cell and 0.01 in a Table 2 cosine, the disCVAE's cells up to twenty "
-              "times that), so a `dvc metrics diff` means something only beyond about twice that spread. An "
-              "interval here covers the test items of one trained model, not its training: over the three "
-              "seeds 23 of the 38 verdicts stayed the same, and 15 flipped (five Figure 4 rows: faces' age, "
-              "eyewear and hair colour, birds' blue to yellow and wing pattern; ten of Table 1's claims), "
-              "so a flip of one of those is within the noise.")
+              "between CPUs (docs/benchmarks.md, \"Seed-to-seed noise floor\": over three seeds, about 0.6 "
+              "standard deviation in a Table 1 cell and 0.03 in a generator's Table 2 cosine, the disCVAE's cells "
+              "up to ten times that), so a `dvc metrics diff` means something only beyond about twice that spread. "
+              "An interval here covers the test items of one trained model, not its training: over the three "
+              "seeds 24 of the 38 verdicts stayed the same, and 14 flipped (four Figure 4 rows: faces' age and "
+              "hair colour, birds' blue to yellow and red to black; ten of Table 1's claims), so a flip of one "
+              "of those is within the noise.")
 
 
 def claims_section(ledger: dict, datasets) -> list[str]:
