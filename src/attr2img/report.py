@@ -133,12 +133,12 @@ def profile_note(params: dict, cards: list[dict]) -> str:
 
 
 NOISE_NOTE = ("where a claim's paired difference is far from zero. A table cell moves between training seeds and "
-              "between CPUs (docs/benchmarks.md, \"Seed-to-seed noise floor\": over three seeds, about 0.6 "
-              "standard deviation in a Table 1 cell and 0.03 in a generator's Table 2 cosine, the disCVAE's cells "
-              "up to ten times that), so a `dvc metrics diff` means something only beyond about twice that spread. "
+              "between CPUs (docs/benchmarks.md, \"Seed-to-seed noise floor\": over three seeds, about 0.7 "
+              "standard deviation in a Table 1 cell and 0.05 in a generator's Table 2 cosine, the disCVAE's birds "
+              "foreground up to 4.6), so a `dvc metrics diff` means something only beyond about twice that spread. "
               "An interval here covers the test items of one trained model, not its training: over the three "
-              "seeds 24 of the 38 verdicts stayed the same, and 14 flipped (four Figure 4 rows: faces' age and "
-              "hair colour, birds' blue to yellow and red to black; ten of Table 1's claims), so a flip of one "
+              "seeds 27 of the 38 verdicts stayed the same, and 11 flipped (five Figure 4 rows: faces' gender, age "
+              "and eyewear, birds' blue to yellow and red to black; six of Table 1's claims), so a flip of one "
               "of those is within the noise.")
 
 
