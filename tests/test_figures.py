@@ -170,8 +170,8 @@ def test_the_report_says_what_the_real_data_cards_say(default_params):
     paper = copy.deepcopy(default_params)
     paper["model"]["width"], paper["inference"]["iterations"] = 1.0, 1000
     assert "the paper's network width" in profile_note(paper, [card])
-    assert "synthetic" not in profile_note(default_params, [card]) and "width 0.125" in \
-        profile_note(default_params, [card])
+    assert "synthetic" not in profile_note(default_params, [card]) and \
+        f"width {default_params['model']['width']} of the paper's" in profile_note(default_params, [card])
 
 
 def test_report_reading_follows_the_numbers(evaluated, tmp_path):
