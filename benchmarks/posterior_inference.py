@@ -14,7 +14,7 @@
     posterior mean, and what early stopping then spends; target: a tenth or fewer.
 
 Uses a trained generator from the default pipeline (run `dvc repro` first):
-    python benchmarks/posterior_inference.py --model models/synth-faces/cvae --data data/processed/synth-faces
+    python benchmarks/posterior_inference.py --model models/synth-faces/cvae   # data: the model card's dataset
 """
 
 from __future__ import annotations
@@ -46,7 +46,8 @@ def iteration_flops(model, z, x, y, lam: float) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default="models/synth-faces/cvae")
-    ap.add_argument("--data", default="data/processed/synth-faces")
+    ap.add_argument("--data", default=None,
+                    help="processed dataset (default: data/processed/<the model card's dataset>)")
     ap.add_argument("-n", type=int, default=32, help="test images")
     ap.add_argument("--throughput-iters", type=int, default=20)
     ap.add_argument("--paper-iters", type=int, default=1000)
@@ -60,6 +61,7 @@ def main() -> None:
     torch.manual_seed(0)
     device = resolve_device(args.device)
     model, card = load_model(args.model, device)
+    args.data = args.data or f"data/processed/{card['dataset']}"
     x, m, y = next(ProcessedDataset(args.data, "test").batches(args.n, device=device))
     where = (torch.cuda.get_device_name(device) if device.type == "cuda"
              else f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads")
