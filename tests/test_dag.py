@@ -171,3 +171,25 @@ def test_rules_ask_for_the_resources_of_their_kind(tmp_path, profile):
             r = params["resources"][kind.get(rule, "default")]
             want = (min(r["threads"], cores), {k: r[k] for k in ("mem_mb", "runtime", "gpu")})
             assert all(a == want for a in asks), (rule, asks, want)
+
+
+def test_the_judge_depends_on_no_key_of_the_generators_recipe(default_dags, default_params):
+    """The regressor reads its own recipe (params.yaml ``regressor``) in place of the generators':
+    a key that it does not read must not be its stage's dependency (changing the generators'
+    batch size retrained both judges for nothing), and every such key is truly unread."""
+    import copy
+
+    from attr2img.train.loop import recipe
+
+    dvc, _ = default_dags
+    judge_keys = {keys for cmd, (name, _, _, keys) in dvc.items() if name.startswith("train-regressor@")}
+    assert judge_keys, "no train-regressor stage"
+    replaced = {("train", "lr"): 0.123, ("train", "lr_schedule"): "cosine", ("train", "weight_decay"): 0.5,
+                ("train", "batch_size"): 7, ("model", "width"): 3.0, ("model", "dropout"): 0.9}
+    for (section, key), value in replaced.items():
+        assert all(f"{section}.{key}" not in keys for keys in judge_keys), f"{section}.{key}"
+        changed = copy.deepcopy(default_params)
+        changed[section][key] = value
+        assert recipe(changed, "regressor") == recipe(default_params, "regressor"), f"{section}.{key} is read"
+    # and what the judge does read is a dependency: its own section
+    assert all("regressor" in keys for keys in judge_keys)

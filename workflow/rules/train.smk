@@ -38,8 +38,8 @@ rule train_regressor:
         directory("models/{dataset}/regressor"),
         "results/plots/train/{dataset}/regressor.tsv",
     params:
-        **P("regressor", "train.seed", "train.device", "train.threads", "train.batch_size",
-            "train.checkpoint_every", "train.cuda_graph", "train.epochs.{dataset}.regressor"),
+        **P("regressor", "train.seed", "train.device", "train.threads", "train.checkpoint_every",
+            "train.cuda_graph", "train.epochs.{dataset}.regressor"),
     log:
         "logs/train/{dataset}/regressor.log",
         run="results/runs/{dataset}/regressor.json",
