@@ -27,6 +27,7 @@ import torch
 
 from attr2img.data.loader import ProcessedDataset
 from attr2img.device import configure_threads
+from attr2img.edits import training_ranges
 from attr2img.inference.evaluate_attributes import predict
 from attr2img.models.store import load_model
 from attr2img.scores import column_agreement
@@ -61,7 +62,7 @@ def main() -> None:
     train, val = ProcessedDataset(data, "train"), ProcessedDataset(data, "val").head(args.n)
     binary = train.attribute_kind == "binary"
     ya = train.attributes
-    lo, hi, std = ya.min(0).values, ya.max(0).values, ya.std(0).clamp_min(1e-6)
+    lo, hi, std = training_ranges(ya)
     x, mask, y = val.tensors("cpu")
     regressor, _ = load_model(f"models/{args.dataset}/regressor", "cpu")
     real = column_agreement(predict(regressor, x), y, binary)

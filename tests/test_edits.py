@@ -126,3 +126,13 @@ def test_every_progression_has_its_own_key():
     keys = [row_key(label) for label, _ in PROGRESSIONS]
     assert len(set(keys)) == len(keys)          # birds have two primary-colour rows
     assert row_key("primary colour: blue → yellow") == "primary_colour_blue_to_yellow"
+
+
+def test_training_ranges_are_the_columns_extremes_and_a_safe_spread():
+    from attr2img.edits import training_ranges
+
+    ya = torch.tensor([[0.0, 2.0, -1.0], [4.0, 2.0, 1.0], [2.0, 2.0, 3.0]])
+    lo, hi, std = training_ranges(ya)
+    assert lo.tolist() == [0.0, 2.0, -1.0] and hi.tolist() == [4.0, 2.0, 3.0]
+    assert torch.allclose(std[[0, 2]], torch.tensor([2.0, 2.0]))        # sample sd of {0, 2, 4} and {-1, 1, 3}
+    assert abs(float(std[1]) - 1e-6) < 1e-12                             # a constant column divides safely

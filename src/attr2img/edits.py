@@ -31,6 +31,13 @@ def progressions_for(names) -> list[tuple[str, dict]]:
     return rows
 
 
+def training_ranges(attributes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Per attribute over the training set: its minimum and maximum (the "min"/"max" ends of a
+    progression) and its standard deviation (the unit an edit's effect is read in; at least 1e-6,
+    so that a constant attribute divides safely)."""
+    return attributes.min(0).values, attributes.max(0).values, attributes.std(0).clamp_min(1e-6)
+
+
 def base_vector(attributes: torch.Tensor, kind: str) -> torch.Tensor:
     """The typical attribute vector the progressions start from: the training median
     (continuous scores) or the majority label (binary)."""

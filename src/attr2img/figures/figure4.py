@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 
 from attr2img.data.loader import ProcessedDataset
-from attr2img.edits import base_vector, progression_vectors, progressions_for
+from attr2img.edits import base_vector, progression_vectors, progressions_for, training_ranges
 from attr2img.figures.common import finish, generation_stage, plt, show
 from attr2img.models.store import load_model
 
@@ -21,7 +21,7 @@ def draw(data_dir, model_dir, out, seed: int = 0, steps: int = 7) -> None:
     model, card = load_model(model_dir)
     train = ProcessedDataset(data_dir, "train")
     names = train.attribute_names
-    lo, hi = train.attributes.min(0).values, train.attributes.max(0).values
+    lo, hi, _ = training_ranges(train.attributes)
     base = base_vector(train.attributes, train.attribute_kind)
     rows = progressions_for(names)
     z = torch.randn(1, model.latent_dim, generator=torch.Generator().manual_seed(seed))

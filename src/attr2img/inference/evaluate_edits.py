@@ -37,7 +37,7 @@ from attr2img.atomic import write_json, write_npz
 from attr2img.config import from_mapping
 from attr2img.data.loader import ProcessedDataset
 from attr2img.device import add_device_argument, configure_threads, resolve_device
-from attr2img.edits import base_vector, direction, progression_vectors, progressions_for
+from attr2img.edits import base_vector, direction, progression_vectors, progressions_for, training_ranges
 from attr2img.images import unit
 from attr2img.inference.evaluate_attributes import predict
 from attr2img.models.store import load_model
@@ -70,7 +70,7 @@ def progression_measures(model, regressor, train: ProcessedDataset, test: Proces
     read = column_agreement(predict(regressor, test.tensors(device)[0]).cpu(), test.attributes,
                             test.attribute_kind == "binary")
     ya = train.attributes
-    lo, hi, std = ya.min(0).values, ya.max(0).values, ya.std(0).clamp_min(1e-6)
+    lo, hi, std = training_ranges(ya)
     base = base_vector(ya, train.attribute_kind)
     gen = torch.Generator().manual_seed(cfg.seed)
     out = {}
