@@ -15,7 +15,9 @@ chooses nothing):
 
     python benchmarks/attributes_drawn.py --dataset synth-faces [--models cvae discvae] [--n 200]
 
-Reads the trained models (``models/<dataset>/``) and the prepared data; writes nothing.
+Reads the trained models (``models/<dataset>/``) and the prepared data; writes nothing. A
+``--models`` entry with a slash is a model directory instead, e.g. one trained longer by
+``attr2img train --out /tmp/cvae20 ...`` (docs/fidelity.md, "More epochs at width 0.25").
 """
 
 from __future__ import annotations
@@ -66,8 +68,8 @@ def main() -> None:
     x, mask, y = val.tensors("cpu")
     regressor, _ = load_model(f"models/{args.dataset}/regressor", "cpu")
     real = column_agreement(predict(regressor, x), y, binary)
-    rows = {m: attributes_drawn(load_model(f"models/{args.dataset}/{m}", "cpu")[0].eval(), regressor, x, mask, y,
-                                lo, hi, std, binary) for m in args.models}
+    rows = {m: attributes_drawn(load_model(m if "/" in m else f"models/{args.dataset}/{m}", "cpu")[0].eval(),
+                                regressor, x, mask, y, lo, hi, std, binary) for m in args.models}
     measure = "AUC" if binary else "r"
     print(f"{args.dataset}, {len(x)} validation images; judge {measure} on real images and on each generator's "
           f"reconstructions; edit: the judge's change (training sd) when only that attribute moves min -> max")
