@@ -11,6 +11,16 @@ ROOT = Path(__file__).resolve().parents[1]
 from attr2img.catalog import GENERATORS, MODELS  # noqa: F401  (re-exported to the tests)
 
 
+def load_benchmark(name: str):
+    """A script of benchmarks/ as a module (they are scripts, not a package)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
 def stop_after(epoch: int):
     """A training callback that interrupts the run after ``epoch`` epochs, as Ctrl-C would."""
     def callback(done: int, row: dict) -> None:

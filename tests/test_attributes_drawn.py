@@ -1,20 +1,14 @@
 """benchmarks/attributes_drawn.py on a generator with a known answer: it draws attribute 0
 (as the brightness of the red channel) and ignores attribute 1."""
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
+from conftest import load_benchmark
 
 
 def load_probe():
-    spec = importlib.util.spec_from_file_location("attributes_drawn", ROOT / "benchmarks" / "attributes_drawn.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_benchmark("attributes_drawn")
 
 
 class DrawsFirstAttribute(torch.nn.Module):

@@ -8,7 +8,7 @@ import yaml
 
 from attr2img.cli import main
 from attr2img.params import DATASETS_ENV, ParamsError, check_snakemake_config, load_params, validate
-from conftest import ROOT
+from conftest import ROOT, load_benchmark
 
 
 def test_default_params_are_valid():
@@ -208,13 +208,10 @@ def test_the_documented_sweeps_are_valid_runs_of_the_default_pipeline(tmp_path, 
 def test_the_documented_regressor_sweep_gives_valid_params(tmp_path, default_params, monkeypatch):
     """docs/recipe.md's judge sweep (benchmarks/regressor_recipe.py NAME:JSON ...): every variant
     is a params file the schema accepts, with the judge's keys changed and the generators' not."""
-    import importlib.util
     import shlex
     import json
     monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))     # its sibling import, as when run as a script
-    spec = importlib.util.spec_from_file_location("regressor_recipe", ROOT / "benchmarks" / "regressor_recipe.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+    mod = load_benchmark("regressor_recipe")
     text = (ROOT / "docs" / "recipe.md").read_text().replace("\\\n", " ")
     lines = [line for line in text.splitlines() if line.startswith("python benchmarks/regressor_recipe.py")]
     assert lines, "docs/recipe.md gives the judge sweep's command"
@@ -238,10 +235,7 @@ def test_the_documented_regressor_sweep_gives_valid_params(tmp_path, default_par
 def test_the_judge_task_probe_selects_the_documented_columns():
     """benchmarks/judge_tasks.py: ``bill`` trains on the bill group alone, ``bill-x5`` on every
     attribute with the bill's loss weighted 5 times, ``all`` on every attribute unweighted."""
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("judge_tasks", ROOT / "benchmarks" / "judge_tasks.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+    mod = load_benchmark("judge_tasks")
     names = ["has_size::small", "has_bill_length::short", "has_bill_length::long", "has_size::large"]
     cols, w = mod.columns_and_weights("bill", names)
     assert cols == [1, 2] and w.tolist() == [1, 1, 1, 1]
