@@ -4,9 +4,9 @@ Faces: ``eyes``, ``mouth``, ``face`` and ``right_half``, rectangles on the align
 template. For synth-faces the template is the generator's mean geometry (face centre
 ``synth_faces.MEAN_CX``, ``MEAN_CY``, scale ``MEAN_SCALE`` in normalised coordinates, eyes and
 mouth at ``synth_faces.EYE_*`` and ``MOUTH_DY``); for LFW it will be the alignment template.
-``right_half`` is the image's right half. Birds: ``block8`` and ``block16``, one square at a random location per test image,
-drawn once from a fixed seed (the same for every model). Occluded pixels are set to 0 on the
-[0, 1] scale (-1 in model space), as in the paper.
+``right_half`` is the image's right half. Birds: ``block8`` and ``block16``, one square at a
+random location per test image, drawn once from a fixed seed (the same for every model).
+Occluded pixels are set to 0 on the [0, 1] scale (-1 in model space), as in the paper.
 
 Masks are (N, 1, H, W) float tensors with 1 on occluded pixels.
 """
