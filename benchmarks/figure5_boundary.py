@@ -24,15 +24,13 @@ import torch
 
 from attr2img.data.loader import ProcessedDataset
 from attr2img.device import configure_threads
-from attr2img.images import unit
+from attr2img.inference.evaluate_edits import varied_layers, weighted_mean
 from attr2img.models.store import load_model
 
 
 def weighted_ratio(change: torch.Tensor, w_in: torch.Tensor, w_out: torch.Tensor) -> float:
     """Mean over base draws of the weighted mean change inside, over that outside."""
-    inside = (change * w_in).flatten(1).sum(1) / w_in.flatten(1).sum(1).clamp_min(1e-6)
-    outside = (change * w_out).flatten(1).sum(1) / w_out.flatten(1).sum(1).clamp_min(1e-6)
-    return float(inside.mean() / outside.mean().clamp_min(1e-12))
+    return float(weighted_mean(change, w_in).mean() / weighted_mean(change, w_out).mean().clamp_min(1e-12))
 
 
 @torch.no_grad()
@@ -41,11 +39,8 @@ def boundary_report(model, y: torch.Tensor, n: int, k: int, gen: torch.Generator
     zf_dim, zb_dim = model.cfg.latent.z_fg, model.cfg.latent.z_bg
     zb = torch.randn(n, 1, zb_dim, generator=gen).expand(-1, k, -1).reshape(n * k, zb_dim)
     zf = torch.randn(n * k, zf_dim, generator=gen)
-    layers = model.decode_layers(zf, zb, y.repeat_interleave(k, 0))
-    x = unit(layers["x"].float()).view(n, k, *layers["x"].shape[1:])
-    gates = layers["gate"].float().view(n, k, *layers["gate"].shape[1:])[:, :, 0]     # (n, k, H, W)
+    change, gates = varied_layers(model, zf, zb, y.repeat_interleave(k, 0), n, k)
     g = gates.mean(1)
-    change = x.std(1).mean(1)                                                          # (n, H, W)
     moving = (gates.std(1) > 0.2).float()
     sure_in, sure_out = (g < 0.1).float(), (g > 0.9).float()
     return {"ratio_as_measured": weighted_ratio(change, 1.0 - g, g),

@@ -94,6 +94,20 @@ def progression_measures(model, regressor, train: ProcessedDataset, test: Proces
     return out
 
 
+def varied_layers(model, zf: torch.Tensor, zb: torch.Tensor, y: torch.Tensor, n: int, k: int):
+    """Decode n bases x k variations (rows grouped by base): each pixel's change across a base's
+    variations, mean over colour channels (n, H, W), and the gate of every variation (n, k, H, W)."""
+    layers = model.decode_layers(zf, zb, y)
+    x = unit(layers["x"].float()).cpu().view(n, k, *layers["x"].shape[1:])
+    gates = layers["gate"].float().cpu().view(n, k, *layers["gate"].shape[1:])[:, :, 0]
+    return x.std(1).mean(1), gates
+
+
+def weighted_mean(change: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """Per base: the mean of ``change`` over the pixels, weighted by ``weight`` (both (n, H, W))."""
+    return (change * weight).flatten(1).sum(1) / weight.flatten(1).sum(1).clamp_min(1e-6)
+
+
 @torch.no_grad()
 def layer_measures(model, test: ProcessedDataset, cfg: EditsConfig, device) -> dict:
     """For varying z_B and varying z_F: arrays ``inside`` and ``outside`` (one per base draw)."""
@@ -107,13 +121,10 @@ def layer_measures(model, test: ProcessedDataset, cfg: EditsConfig, device) -> d
     out = {}
     for name, zf, zb in (("vary_zb", zf0, torch.randn(n * k, zb_dim, generator=gen).to(device)),
                          ("vary_zf", torch.randn(n * k, zf_dim, generator=gen).to(device), zb0)):
-        layers = model.decode_layers(zf, zb, y)
-        x = unit(layers["x"].float()).cpu().view(n, k, *layers["x"].shape[1:])
-        g = layers["gate"].float().cpu().view(n, k, *layers["gate"].shape[1:]).mean(1)[:, 0]   # (n, H, W)
-        change = x.std(1).mean(1)                                                              # (n, H, W)
-        fg, bg = 1.0 - g, g                                  # the gate is the background's visibility
-        out[name] = {"inside": ((change * fg).flatten(1).sum(1) / fg.flatten(1).sum(1).clamp_min(1e-6)).double().numpy(),
-                     "outside": ((change * bg).flatten(1).sum(1) / bg.flatten(1).sum(1).clamp_min(1e-6)).double().numpy()}
+        change, gates = varied_layers(model, zf, zb, y, n, k)
+        g = gates.mean(1)                                    # the gate is the background's visibility
+        out[name] = {"inside": weighted_mean(change, 1.0 - g).double().numpy(),
+                     "outside": weighted_mean(change, g).double().numpy()}
     return out
 
 
