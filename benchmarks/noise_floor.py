@@ -8,17 +8,27 @@ max − min of every cell); per claim group, how far a claim's paired mean diffe
 between seeds against the half-width of the interval one run reports; and the claim
 verdicts that differ between seeds.
 
-    python benchmarks/noise_floor.py seed1 seed2
+    python benchmarks/noise_floor.py seed1 seed2 --write docs/noise_floor.json --machine "AMD EPYC 2-vCPU VM"
+
+``--write`` also saves the summary the report's noise note and the README quote
+(``docs/noise_floor.json``; ``attr2img.report.noise_note`` renders it): the median and largest
+seed standard deviation of a Table 1 cell and of a generator's Table 2 cosine, the threshold a
+``dvc metrics diff`` must exceed (``threshold``: twice the median, rounded up), and which
+verdicts flipped.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import subprocess
 from collections import defaultdict
+from pathlib import Path
 
 import numpy as np
+
+from attr2img.atomic import atomic_path
 
 FILES = ["results/metrics/table1/{d}/{m}.json", "results/metrics/table2/{d}.json", "results/metrics/edits/{d}.json"]
 DATASETS, MODELS = ("synth-faces", "synth-birds"), ("vae", "cvae", "discvae")
@@ -98,11 +108,53 @@ def claim_group(name: str) -> str:
     return {"table1": "Table 1", "table2": "Table 2", "figure4": "Figure 4", "figure5": "Figure 5"}.get(part, part)
 
 
+def threshold(median_sd: float) -> float:
+    """What a metrics diff must exceed: twice the median seed sd, rounded up to half a unit of
+    its leading digit (1.35 -> 1.5, 0.079 -> 0.08)."""
+    x = 2 * median_sd
+    if x <= 0:
+        return 0.0
+    step = 0.5 * 10 ** math.floor(math.log10(x))
+    return round(math.ceil(round(x / step, 9)) * step, 12)
+
+
+GENERATOR_COSINE = ("cvae/cosine", "discvae/cosine")      # Table 2's generators, test vectors
+
+
+def summary(runs: dict, experiments: dict, machine: str) -> dict:
+    """The noise floor as docs/noise_floor.json keeps it (see the module docstring)."""
+    keys = sorted(set.intersection(*(set(r["values"]) for r in runs.values())))
+
+    def spread(select) -> dict:
+        cells = {k: float(np.std([r["values"][k] for r in runs.values()], ddof=1)) for k in keys if select(k)}
+        if not cells:
+            raise SystemExit("no metric cells in common between the runs")
+        worst = max(cells, key=cells.get)
+        median = float(np.median(list(cells.values())))
+        return {"cells": len(cells), "median_sd": round(median, 4), "largest_sd": round(cells[worst], 4),
+                "largest_cell": worst.replace(".json:", " "), "threshold": threshold(median)}
+
+    table1 = spread(lambda k: kind(*k.split(":", 1)) == "Table 1 error (x10^3 MSE)")
+    table2 = spread(lambda k: k.startswith("table2/") and k.split(":", 1)[1] in GENERATOR_COSINE)
+    claims = sorted(set.intersection(*(set(r["verdicts"]) for r in runs.values())))
+    flips = [c for c in claims if len({r["verdicts"][c]["verdict"] for r in runs.values()}) > 1]
+    datasets = sorted({k.split(":")[0].split("/")[1].removesuffix(".json") for k in keys})
+    return {"measured_on": {"machine": machine, "seeds": len(runs), "datasets": datasets, "experiments": experiments},
+            "table1": table1, "table2_generator_cosine": table2,
+            "verdicts": {"claims": len(claims), "same_in_every_run": len(claims) - len(flips),
+                         "flipped": [c.lstrip("/") for c in flips]}}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("experiments", nargs="+", help="names of the seed experiments (dvc exp list)")
+    ap.add_argument("--write", help="also save the summary the report quotes (docs/noise_floor.json)")
+    ap.add_argument("--machine", help="where the runs ran, in words (required with --write)")
     args = ap.parse_args()
-    runs = {"HEAD (seed 0)": collect("HEAD")} | {name: collect(exp_ref(name)) for name in args.experiments}
+    if args.write and not args.machine:
+        ap.error("--write needs --machine: the runs' CPU is part of the measurement")
+    refs = {name: exp_ref(name) for name in args.experiments}
+    runs = {"HEAD (seed 0)": collect("HEAD")} | {name: collect(ref) for name, ref in refs.items()}
     keys = sorted(set.intersection(*(set(r["values"]) for r in runs.values())))
     groups = defaultdict(list)
     for k in keys:
@@ -144,6 +196,17 @@ def main() -> None:
           + ", ".join(f"{n} {v}" for v, n in steady.items()))
     for c in flips:
         print(f"- {c}: " + ", ".join(f"{n} {r['verdicts'][c]['verdict']}" for n, r in runs.items()))
+    if args.write:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                              check=True).stdout.strip()
+        # an experiment's ref is refs/exps/<baseline commit, split 2/38>/<name>
+        experiments = {"seed 0": f"HEAD ({head})"} | {name: "baseline " + "".join(ref.split("/")[2:4])[:7]
+                                                      for name, ref in refs.items()}
+        out = summary(runs, experiments, args.machine)
+        with atomic_path(Path(args.write)) as tmp:
+            tmp.write_text(json.dumps(out, indent=2) + "\n")
+        print(f"\nwrote {args.write}: a diff means something beyond {out['table1']['threshold']} in a Table 1 "
+              f"cell and {out['table2_generator_cosine']['threshold']} in a generator's Table 2 cosine")
 
 
 if __name__ == "__main__":

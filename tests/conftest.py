@@ -88,8 +88,9 @@ def tiny_datasets(tmp_path_factory, tiny_params) -> dict:
 def make_workspace(dest: Path, params: dict) -> Path:
     """A git repository holding the workflow (front-ends, params, package sources) and DVC."""
     dest.mkdir(parents=True, exist_ok=True)
-    for item in ("Snakefile", "dvc.yaml", "workflow", "src", ".dvcignore"):
+    for item in ("Snakefile", "dvc.yaml", "workflow", "src", ".dvcignore", "docs/noise_floor.json"):
         src = ROOT / item
+        (dest / item).parent.mkdir(parents=True, exist_ok=True)
         if src.is_dir():
             shutil.copytree(src, dest / item, symlinks=True, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
         elif src.exists():

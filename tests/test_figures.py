@@ -12,7 +12,8 @@ from attr2img.atomic import write_json
 from attr2img.inference import claims, evaluate_attributes, evaluate_edits, evaluate_recon, tables
 from attr2img.inference.evaluate_edits import EditsConfig
 from attr2img.inference.config import EvaluationConfig, Table2Config
-from attr2img.report import to_html, write_report
+from attr2img.errors import ArtifactError
+from attr2img.report import noise_note, to_html, write_report
 from conftest import GENERATORS
 
 
@@ -116,8 +117,27 @@ def test_report_assembles_tables_figures_and_reading(evaluated, tiny_models, tmp
         for curve in models.glob("*.tsv"):
             (plots / d / curve.name).write_bytes(curve.read_bytes())
     md_path, html_path = tmp_path / "report.md", tmp_path / "report.html"
-    write_report(tiny_params_file, p, out / "tables", out / "metrics", figs, data, plots, md_path, html_path)
+    floor = tmp_path / "noise_floor.json"          # a constructed measurement: the report must quote it
+    floor.write_text(json.dumps({
+        "measured_on": {"machine": "Test VM, 2 cores", "seeds": 4, "datasets": p["datasets"], "experiments": {}},
+        "table1": {"cells": 30, "median_sd": 1.13, "largest_sd": 7.7, "largest_cell": "table1/x/y recon_fg",
+                   "threshold": 2.5},
+        "table2_generator_cosine": {"cells": 4, "median_sd": 0.021, "largest_sd": 0.06, "largest_cell": "t",
+                                    "threshold": 0.045},
+        "verdicts": {"claims": 38, "same_in_every_run": 35,
+                     "flipped": ["synth-faces/figure4/gender_female_to_male", "synth-birds/table1/recon_full/cvae_lt_vae",
+                                 "synth-birds/table1/recon_fg/cvae_lt_vae"]}}))
+    write_report(tiny_params_file, p, out / "tables", out / "metrics", figs, data, plots, floor, md_path, html_path)
     md = md_path.read_text()
+    assert ("over 4 seeds on the Test VM, a median standard deviation of 1.1 in a Table 1 cell, up to 7.7 in "
+            "table1/x/y recon_fg, and 0.021 in a generator's Table 2 cosine") in md
+    assert "beyond about twice that: 2.5 in a Table 1 cell, 0.045 in a generator's Table 2 cosine" in md
+    assert ("35 of the 38 verdicts stayed the same, and 3 flipped (2 Table 1 claims; 1 Figure 4 row: "
+            "synth-faces gender female to male)") in md
+    # a run on other datasets is told the measurement is not of its data, and names none of its cells
+    other = noise_note(json.loads(floor.read_text()), ["lfw"])
+    assert "on the datasets of the default run, not on this run's" in other and "synth-" not in other
+    assert "2.5 in a Table 1 cell" in other
     assert "## Why claims fail: the evidence" in md
     assert "**synth-faces**: a synthetic stand-in for LFW" in md and "24 train / 8 validation / 8 test images" in md
     assert "synthetic stand-ins (synth-faces, synth-birds)" in md
@@ -133,8 +153,17 @@ def test_report_assembles_tables_figures_and_reading(evaluated, tiny_models, tmp
     (figs / "figure5-synth-birds.png").unlink()
     assert main(["report", "--params", str(tiny_params_file), "--tables", str(out / "tables"), "--metrics",
                  str(out / "metrics"), "--figures", str(figs), "--data", str(data), "--plots", str(plots),
-                 "--out", str(md_path), "--html", str(html_path)]) == 3
+                 "--noise-floor", str(floor), "--out", str(md_path), "--html", str(html_path)]) == 3
     assert "figure5 stage" in capsys.readouterr().err
+    # so does a missing or incomplete noise floor: the benchmark that writes it
+    (figs / "figure5-synth-birds.png").write_bytes(b"\x89PNG")
+    for text in (None, json.dumps({"table1": {}})):
+        floor.unlink(missing_ok=True)
+        if text is not None:
+            floor.write_text(text)
+        with pytest.raises(ArtifactError, match="noise_floor.py"):
+            write_report(tiny_params_file, p, out / "tables", out / "metrics", figs, data, plots, floor, md_path,
+                         html_path)
 
 
 def test_missing_metrics_name_the_stage_that_writes_them(evaluated, tmp_path, tiny_params_file, capsys):

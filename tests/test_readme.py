@@ -2,6 +2,8 @@
 
 import re
 
+import yaml
+
 from attr2img.cli import DAG_STAGES, build_parser
 from conftest import ROOT
 
@@ -35,21 +37,31 @@ def test_readme_stage_commands_parse():
     assert documented - {"check-params", "sample", "reconstruct", "complete", "fetch", "edit", "serve"} <= set(DAG_STAGES)
 
 
-def test_readme_and_report_quote_the_measured_noise_floor():
-    """The thresholds the README gives for a meaningful `dvc metrics diff` are the ones the
-    noise-floor section of docs/benchmarks.md derives from the seed runs, and the report
-    points to that section."""
-    from attr2img.report import NOISE_NOTE
+def test_readme_docs_and_report_quote_the_measured_noise_floor():
+    """The thresholds the README gives for a meaningful `dvc metrics diff` are those of the
+    measured noise floor (docs/noise_floor.json, which benchmarks/noise_floor.py --write saves),
+    docs/benchmarks.md's noise-floor section gives the same, and the report's note is rendered
+    from the same file."""
+    import json
+
+    from attr2img.report import noise_note
+    floor = json.loads((ROOT / "docs" / "noise_floor.json").read_text())
+    thresholds = [floor["table1"]["threshold"], floor["table2_generator_cosine"]["threshold"]]
     readme = (ROOT / "README.md").read_text()
     bench = (ROOT / "docs" / "benchmarks.md").read_text()
     section = bench[bench.index("## Seed-to-seed noise floor"):]
     section = section[:section.index("\n## ", 3)]
-    assert "Measured" in section and re.search(r"noise_floor\.py \S+ \S+", section)
+    assert "Measured" in section and re.search(r"noise_floor\.py \S+ \S+ --write docs/noise_floor\.json", section)
     quoted = re.findall(r"\*\*([0-9.]+)\*\*", readme[readme.index("three training seeds"):][:400])
-    assert len(quoted) >= 2
-    for value in quoted:
-        assert f"**{value}**" in section, f"README's {value} is not the measured noise floor's"
-    assert "Seed-to-seed noise floor" in NOISE_NOTE
+    assert [float(q) for q in quoted[:2]] == thresholds, "the README's thresholds are not docs/noise_floor.json's"
+    for value in quoted[:2]:
+        assert f"**{value}**" in section, f"README's {value} is not in docs/benchmarks.md's noise-floor section"
+    n_same, n_claims = floor["verdicts"]["same_in_every_run"], floor["verdicts"]["claims"]
+    assert f"{n_same} of the {n_claims} verdicts" in readme
+    note = noise_note(floor, yaml.safe_load((ROOT / "params.yaml").read_text())["datasets"])
+    assert "Seed-to-seed noise floor" in note
+    report = (ROOT / "results" / "report.md").read_text()
+    assert note in report, "results/report.md's noise note is not docs/noise_floor.json's: rerun the report stage"
 
 
 def test_readme_and_fidelity_quote_the_committed_ledger():

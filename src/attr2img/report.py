@@ -132,17 +132,52 @@ def profile_note(params: dict, cards: list[dict]) -> str:
             "comparable with the paper's; the comparison below is about the orderings the paper reports.")
 
 
-NOISE_NOTE = ("where a claim's paired difference is far from zero. A table cell moves between training seeds and "
-              "between CPUs (docs/benchmarks.md, \"Seed-to-seed noise floor\": over three seeds, about 0.7 "
-              "standard deviation in a Table 1 cell and 0.05 in a generator's Table 2 cosine, the disCVAE's birds "
-              "foreground up to 4.6), so a `dvc metrics diff` means something only beyond about twice that spread. "
-              "An interval here covers the test items of one trained model, not its training: over the three "
-              "seeds 27 of the 38 verdicts stayed the same, and 11 flipped (five Figure 4 rows: faces' gender, age "
-              "and eyewear, birds' blue to yellow and red to black; six of Table 1's claims), so a flip of one "
-              "of those is within the noise.")
+GROUP_NAMES = {"table1": "Table 1", "table2": "Table 2", "figure4": "Figure 4", "figure5": "Figure 5"}
 
 
-def claims_section(ledger: dict, datasets) -> list[str]:
+def read_noise_floor(path) -> dict:
+    """docs/noise_floor.json, as benchmarks/noise_floor.py --write saves it (a measurement kept in
+    git, not a stage's output)."""
+    how = ("it is the seed-to-seed noise floor that benchmarks/noise_floor.py --write saves after the seed "
+           "experiments of docs/benchmarks.md, \"Seed-to-seed noise floor\"")
+    if not Path(path).exists():
+        raise ArtifactError(f"missing {path}; {how}")
+    floor = read_json(Path(path), "python benchmarks/noise_floor.py SEED-EXPERIMENTS --write docs/noise_floor.json")
+    missing = [k for k in ("measured_on", "table1", "table2_generator_cosine", "verdicts") if k not in floor]
+    if missing:
+        raise ArtifactError(f"{path} lacks {', '.join(missing)}; {how}")
+    return floor
+
+
+def noise_note(floor: dict, datasets) -> str:
+    """What a `dvc metrics diff` must exceed, and which verdicts the training seed flips, from the
+    measured noise floor (docs/noise_floor.json), so the report cannot drift from the measurement.
+    A run on other datasets than the measurement's is told so, without their cell names."""
+    t1, t2, v, on = floor["table1"], floor["table2_generator_cosine"], floor["verdicts"], floor["measured_on"]
+    n, here = on["seeds"], set(on["datasets"]) <= set(datasets)
+    by_group: dict[str, list[str]] = {}
+    for claim in v["flipped"]:                       # <dataset>/<group>/<row>[/<claim>]
+        dataset, group, row = claim.split("/")[:3]
+        by_group.setdefault(GROUP_NAMES.get(group, group), []).append(f"{dataset} {row.replace('_', ' ')}")
+    flipped = "; ".join(
+        f"{len(rows)} {group} " + ("row" if group == "Figure 4" else "claim") + ("s" if len(rows) > 1 else "")
+        + (": " + ", ".join(rows) if group == "Figure 4" and here else "")
+        for group, rows in sorted(by_group.items(), reverse=True))
+    where = (f"over {n} seeds on the {on['machine'].split(',')[0]}" if here else
+             f"measured over {n} seeds on the datasets of the default run, not on this run's")
+    largest = f" in {t1['largest_cell']}" if here else ""
+    return (f"where a claim's paired difference is far from zero. A table cell moves between training seeds and "
+            f"between CPUs (docs/benchmarks.md, \"Seed-to-seed noise floor\": {where}, a median standard deviation "
+            f"of {t1['median_sd']:.2g} in a Table 1 cell, up to {t1['largest_sd']:.2g}{largest}, and "
+            f"{t2['median_sd']:.2g} in a generator's Table 2 cosine, up to {t2['largest_sd']:.2g}), so a `dvc "
+            f"metrics diff` means something only beyond about twice that: {t1['threshold']:g} in a Table 1 cell, "
+            f"{t2['threshold']:g} in a generator's Table 2 cosine. An interval here covers the test items of one "
+            f"trained model, not its training: over the {n} seeds {v['same_in_every_run']} of the {v['claims']} "
+            f"verdicts stayed the same, and {len(v['flipped'])} flipped ({flipped}), so a flip of one of those is "
+            f"within the noise.")
+
+
+def claims_section(ledger: dict, datasets, floor: dict) -> list[str]:
     """The claims ledger: each of the paper's orderings with its paired 95 % interval and verdict."""
     s = ledger["summary"]
     md = ["## Claims ledger", "",
@@ -153,7 +188,7 @@ def claims_section(ledger: dict, datasets) -> list[str]:
           f"change outside minus inside the gate (z_B) or inside minus outside (z_F) per base draw. **holds**: the "
           f"interval lies on the paper's side of zero; **fails**: on the other side (or, for Figure 4, the trend "
           f"is not monotonic); **inconclusive**: it contains zero. Here: {s['holds']} hold, {s['fails']} fail, "
-          f"{s['inconclusive']} inconclusive. The verdicts are the robust signal {NOISE_NOTE} Why the "
+          f"{s['inconclusive']} inconclusive. The verdicts are the robust signal {noise_note(floor, datasets)} Why the "
           f"failing claims fail is the next section, from this run's outputs (docs/fidelity.md has the longer "
           f"discussion); the Table 2 readings above give the judge's ceiling and how close NN's own labels are "
           f"to the queries.", "",
@@ -174,7 +209,7 @@ def claims_section(ledger: dict, datasets) -> list[str]:
 
 
 def build(params: dict, tables_dir: Path, metrics_dir: Path, figures: list[str], params_text: str,
-          cards: list[dict], plots_dir: Path, data_dir: Path) -> str:
+          cards: list[dict], plots_dir: Path, data_dir: Path, floor: dict) -> str:
     datasets = params["datasets"]
     md = ["# attr2img results report", "",
           f"Produced by git revision `{git_revision()}` with the parameters at the end of this report. "
@@ -185,7 +220,7 @@ def build(params: dict, tables_dir: Path, metrics_dir: Path, figures: list[str],
         md += read_table1(metrics_dir, d) + read_table2(metrics_dir, d)
     md.append("")
     ledger = read_json(metrics_dir / "claims.json", "attr2img claims")
-    md += claims_section(ledger, datasets)
+    md += claims_section(ledger, datasets, floor)
     md += evidence_section(ledger, metrics_dir, plots_dir, data_dir, datasets)
     for name in ("table1.md", "table2.md"):
         text = (tables_dir / name).read_text()
@@ -242,9 +277,10 @@ def to_html(md: str) -> str:
             "td,th{border:1px solid #999;padding:2px 6px}</style></head><body>\n" + "\n".join(out) + "\n</body></html>\n")
 
 
-def write_report(params_path, params: dict, tables_dir, metrics_dir, figures_dir, data_dir, plots_dir, out_md,
-                 out_html) -> None:
+def write_report(params_path, params: dict, tables_dir, metrics_dir, figures_dir, data_dir, plots_dir,
+                 noise_floor, out_md, out_html) -> None:
     out_md = Path(out_md)
+    floor = read_noise_floor(noise_floor)
     cards = [read_json(Path(data_dir) / d / "card.json", f"attr2img prepare --dataset {d}") for d in params["datasets"]]
     figs = []
     for d in params["datasets"]:
@@ -254,7 +290,7 @@ def write_report(params_path, params: dict, tables_dir, metrics_dir, figures_dir
                 raise ArtifactError(f"missing {path}; it is written by the {stem} stage (attr2img {stem})")
             figs.append(str(path.relative_to(out_md.parent) if path.is_relative_to(out_md.parent) else path))
     md = build(params, Path(tables_dir), Path(metrics_dir), figs, Path(params_path).read_text(), cards,
-               Path(plots_dir), Path(data_dir))
+               Path(plots_dir), Path(data_dir), floor)
     with atomic_path(out_md) as tmp:
         tmp.write_text(md)
     with atomic_path(out_html) as tmp:
@@ -266,11 +302,13 @@ def add_arguments(p) -> None:
                        ("metrics", "folder of the Table 1 and 2 metrics"), ("figures", "folder of the figures"),
                        ("data", "folder of the processed datasets (their cards describe the data)"),
                        ("plots", "folder of the training curves (<dataset>/<model>.tsv), for the evidence"),
+                       ("noise-floor", "the measured seed-to-seed noise floor (docs/noise_floor.json, written by "
+                                       "benchmarks/noise_floor.py --write)"),
                        ("out", "output Markdown"), ("html", "output HTML")):
         p.add_argument(f"--{name}", required=True, help=what)
 
 
 def main(args, params: dict) -> None:
-    write_report(args.params, params, args.tables, args.metrics, args.figures, args.data, args.plots, args.out,
-                 args.html)
+    write_report(args.params, params, args.tables, args.metrics, args.figures, args.data, args.plots,
+                 args.noise_floor, args.out, args.html)
     print(f"wrote {args.out} and {args.html}")

@@ -124,6 +124,7 @@ rule report:
         expand("results/figures/{stem}-{dataset}.png", dataset=config["datasets"],
                stem=["overview", "occluders", "figure3", "figure4", "figure5", "figure6"]),
         expand("results/plots/train/{dataset}/{model}.tsv", dataset=config["datasets"], model=MODELS),
+        "docs/noise_floor.json",
         SRC["report"],
     params:
         **P("*"),
@@ -138,4 +139,4 @@ rule report:
     shell:
         "attr2img report --params params.yaml --tables results/tables --metrics results/metrics"
         " --figures results/figures --data data/processed --plots results/plots/train"
-        " --out results/report.md --html results/report.html 2> {log}"
+        " --noise-floor docs/noise_floor.json --out results/report.md --html results/report.html 2> {log}"
