@@ -42,7 +42,7 @@ def test_every_stage_of_the_cli_is_in_the_dag(default_dags, default_params):
     per_stage = {name.split("@")[0]: 0 for name, *_ in dvc.values()}
     for name, *_ in dvc.values():
         per_stage[name.split("@")[0]] += 1
-    assert per_stage == {"fetch": n_data, "prepare": n_data, "overview": n_data, "occluders": n_data, "train": n_data * len(GENERATORS), "train-regressor": n_data,
+    assert per_stage == {"fetch": n_data, "prepare": n_data, "overview": n_data, "occluders": n_data, "train": n_data * (len(GENERATORS) - 1), "train-discvae": n_data, "train-regressor": n_data,
                          "evaluate-recon": n_data * len(GENERATORS), "evaluate-attributes": n_data, "evaluate-edits": n_data, "tables": 1, "claims": 1,
                          "figure3": n_data, "figure4": n_data, "figure5": n_data, "figure6": n_data, "report": 1}
 
@@ -115,7 +115,9 @@ def test_a_params_key_in_one_front_end_only_is_detected(tmp_path, default_params
 
 def test_the_model_matrices_are_the_catalog(default_dags):
     stages = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
-    assert tuple(stages["train"]["matrix"]["model"]) == GENERATORS       # the regressor: train-regressor
+    # the disCVAE: train-discvae; the regressor: train-regressor
+    assert tuple(stages["train"]["matrix"]["model"]) + ("discvae",) == GENERATORS
+    assert "--model discvae" in stages["train-discvae"]["do"]["cmd"]
     assert set(MODELS) - set(GENERATORS) == {"regressor"} and "--model regressor" in stages["train-regressor"]["do"]["cmd"]
     assert tuple(stages["evaluate-recon"]["matrix"]["model"]) == GENERATORS
 
@@ -162,7 +164,7 @@ def test_the_static_reading_follows_lazy_and_package_imports(tmp_path):
 def test_rules_ask_for_the_resources_of_their_kind(tmp_path, profile):
     params = yaml.safe_load((ROOT / profile).read_text())
     ws = make_workspace(tmp_path / "ws", params)
-    kind = {"train": "train", "train_regressor": "train", "evaluate_recon": "inference", "evaluate_attributes": "inference",
+    kind = {"train": "train", "train_discvae": "train", "train_regressor": "train", "evaluate_recon": "inference", "evaluate_attributes": "inference",
             "evaluate_edits": "inference"}
     for cores in (64, 2):
         jobs = snakemake_resources(ws, cores)
@@ -193,3 +195,31 @@ def test_the_judge_depends_on_no_key_of_the_generators_recipe(default_dags, defa
         assert recipe(changed, "regressor") == recipe(default_params, "regressor"), f"{section}.{key} is read"
     # and what the judge does read is a dependency: its own section
     assert all("regressor" in keys for keys in judge_keys)
+
+
+def test_each_generator_depends_on_the_model_keys_it_reads_and_no_other(default_dags, default_params):
+    """A generator's train stage lists exactly the ``model`` keys of the fields its model reads
+    (READS: the VAE no gate, the disCVAE no single z), and its model card keeps exactly those
+    fields, so a key that the model does not read neither retrains it nor changes its card."""
+    from attr2img.models.config import READS, SHARED, ModelConfig
+
+    dvc, smk = default_dags
+    params_key = {"width": "model.width", "dropout": "model.dropout"}
+    for cmd, (name, _, _, keys) in dvc.items():
+        if not name.startswith("train"):
+            continue
+        model, dataset = cmd.split("--model ")[1].split()[0], cmd.split("--dataset ")[1].split()[0]
+        if model == "regressor":
+            assert not any(k.startswith("model.") for k in keys), keys      # its own section: `regressor`
+            continue
+        want = set(params_key.values()) | {f"model.{k}".replace("latent.", f"latent.{dataset}.") for k in READS[model]}
+        assert {k for k in keys if k.startswith("model.")} == want, (name, sorted(keys))
+        assert smk[cmd][3] == keys                                    # the Snakefile's rule alike
+        cfg = ModelConfig.from_params(default_params["model"], model=model, dataset=dataset,
+                                      attribute_names=["a", "b"], attribute_kind="continuous", image_size=64)
+        card = cfg.to_dict()
+        fields = set(SHARED) | {k.split(".")[0] for k in READS[model]}
+        assert set(card) == fields, (model, sorted(card))
+        latent = {k.split(".")[1] for k in READS[model] if k.startswith("latent.")}
+        assert set(card["latent"]) == latent
+        assert ModelConfig.from_dict(card).to_dict() == card

@@ -1,5 +1,6 @@
 """The networks, layer for layer, and the disCVAE's defining properties."""
 
+import dataclasses
 import math
 
 import pytest
@@ -227,6 +228,29 @@ def test_model_config_fields_are_the_params_keys(default_params):
     assert cfg.latent == Latent(**section["latent"]["synth-birds"]) and cfg.n_attributes == 5
     assert all(getattr(cfg, k) == v for k, v in section.items() if k != "latent")
     assert ModelConfig.from_dict(cfg.to_dict()) == cfg          # the card round-trips
+
+
+def test_a_card_keeps_the_fields_its_model_reads_and_needs_them(default_params):
+    """A VAE's card has no gate weight and no z_F; a disCVAE's no single z; the regressor's no
+    latent. A card that lacks a field its model reads is refused, naming it; a card of the
+    earlier kind, with every field, still loads."""
+    def cfg(model):
+        return ModelConfig.from_params(default_params["model"], model=model, dataset="synth-faces",
+                                       attribute_names=["a", "b"], attribute_kind="continuous", image_size=64)
+
+    vae, dis = cfg("vae").to_dict(), cfg("discvae").to_dict()
+    assert "gate_weight" not in vae and vae["latent"] == {"z": default_params["model"]["latent"]["synth-faces"]["z"]}
+    assert set(dis["latent"]) == {"z_fg", "z_bg"} and dis["gate_weight"] == default_params["model"]["gate_weight"]
+    assert "latent" not in ModelConfig(model="regressor", n_attributes=2).to_dict()
+    # what the model reads must be in its card
+    del dis["latent"]["z_bg"]
+    with pytest.raises(ValueError, match="lacks latent.z_bg"):
+        ModelConfig.from_dict(dis)
+    with pytest.raises(ValueError, match="lacks kl_weight"):
+        ModelConfig.from_dict({k: v for k, v in vae.items() if k != "kl_weight"})
+    # a card written before the narrowing (every field) gives the same config
+    full = {**dataclasses.asdict(cfg("vae")), "networks": []}
+    assert ModelConfig.from_dict(full).to_dict() == vae
 
 
 @pytest.mark.parametrize("k", [3, 5])

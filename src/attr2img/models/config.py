@@ -4,6 +4,11 @@ Its fields are params.yaml's ``model`` keys, spelt as there (``latent`` is the d
 of ``model.latent``), plus what the dataset decides: the model name, the attribute count and
 kind, and the image size. The regressor's ``networks`` are the dataset's entry of
 ``regressor.networks`` (attribute-name prefixes), resolved to attribute columns.
+
+Not every model reads every field (the VAE has no gate, the disCVAE no single z). A model's card
+keeps only the fields it reads (``READS``), so a key that a model does not read cannot change
+its card, and the stage that trains it depends on the params keys of those fields only
+(dvc.yaml and workflow/rules/train.smk; tests/test_dag.py checks both against ``READS``).
 """
 
 from __future__ import annotations
@@ -21,6 +26,16 @@ class Latent:
     z: int = 256                     # VAE and CVAE latent size
     z_fg: int = 192                  # disCVAE foreground latent size
     z_bg: int = 64                   # disCVAE background latent size
+
+
+# The fields every model reads, and those only some read ("latent.z": one field of Latent).
+SHARED = ("model", "n_attributes", "attribute_kind", "image_size", "width", "dropout")
+READS = {
+    "vae": ("recon_loss", "kl_weight", "latent.z"),
+    "cvae": ("recon_loss", "kl_weight", "latent.z"),
+    "discvae": ("recon_loss", "kl_weight", "gate_weight", "latent.z_fg", "latent.z_bg"),
+    "regressor": ("networks",),
+}
 
 
 @dataclass(frozen=True)
@@ -67,11 +82,26 @@ class ModelConfig:
         return max(4, int(round(c * self.width)))
 
     def to_dict(self) -> dict:
-        """As in a model card's JSON (lists, not tuples)."""
-        return {**to_mapping(self), "networks": [list(cols) for cols in self.networks]}
+        """As in a model card's JSON (lists, not tuples): the fields this model reads (``READS``)."""
+        full = {**to_mapping(self), "networks": [list(cols) for cols in self.networks]}
+        out = {k: full[k] for k in SHARED}
+        for key in READS[self.model]:
+            section, _, sub = key.partition(".")
+            if sub:
+                out.setdefault(section, {})[sub] = full[section][sub]
+            else:
+                out[key] = full[key]
+        return out
 
     @classmethod
     def from_dict(cls, d: dict) -> "ModelConfig":
+        """From a model card's config; a field it does not keep (one its model does not read, or
+        every field in the cards written before ``READS``) takes its default. A field that its
+        model reads must be there."""
+        missing = [key for key in SHARED + READS.get(d.get("model"), ())
+                   if (d.get(key.split(".")[0]) if "." not in key else (d.get("latent") or {}).get(key[7:])) is None]
+        if missing:
+            raise ValueError(f"the {d.get('model')!r} config lacks {', '.join(missing)}, which the model reads")
         return from_mapping(cls, d)
 
     @classmethod
@@ -83,7 +113,8 @@ class ModelConfig:
         keys = {k: v for k, v in section.items() if k not in ("latent", "networks")}
         prefixes = section.get("networks", {}).get(dataset, [])
         networks = network_columns(prefixes, attribute_names) if prefixes else ()
-        return from_mapping(cls, keys, latent=section["latent"][dataset], model=model,
+        latent = section["latent"][dataset] if "latent" in section else {}    # the regressor has none
+        return from_mapping(cls, keys, latent=latent, model=model,
                             n_attributes=len(attribute_names), attribute_kind=attribute_kind,
                             image_size=image_size, networks=networks)
 

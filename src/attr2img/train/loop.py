@@ -105,7 +105,7 @@ def recipe(params: dict, model_name: str) -> tuple[dict, dict]:
     r = params["regressor"]
     train = {**train, **{k: r[k] for k in ("lr", "lr_schedule", "weight_decay", "batch_size")},
              "augment": {d: r["augment"] for d in train["augment"]}}
-    model = {"width": r["width"], "dropout": r["dropout"], "latent": model["latent"], "networks": r["networks"]}
+    model = {"width": r["width"], "dropout": r["dropout"], "networks": r["networks"]}
     return train, model
 
 
