@@ -39,13 +39,14 @@ def mean_sem(values: np.ndarray) -> dict:
 
 
 def evaluate(model_dir, data_dir, dataset: str, p: EvaluationConfig, out_metrics, out_examples,
-             device: str = "auto", threads: int = 0) -> dict:
-    """Write Table 1's cells for one generator (``out_metrics``) and Figure 6's examples (``out_examples``)."""
+             device: str = "auto", threads: int = 0, split: str = "test") -> dict:
+    """Write Table 1's cells for one generator (``out_metrics``) and Figure 6's examples (``out_examples``).
+    ``split``: the stage's is the test split; a probe that chooses or compares settings reads "val"."""
     device = resolve_device(device)
     configure_threads(threads)
     model, card = load_model(model_dir, device)
     cfg = from_mapping(InferenceConfig, vars(p), only_fields=True)
-    test = ProcessedDataset(data_dir, "test").head(p.n_test)
+    test = ProcessedDataset(data_dir, split).head(p.n_test)
     tasks = ["recon", *p.occluders[dataset]]
     per_image = {}
     examples = {"ids": np.array(test.ids[:p.n_examples])}
