@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from attr2img.atomic import atomic_path
+from attr2img.report import GROUP_NAMES
 
 FILES = ["results/metrics/table1/{d}/{m}.json", "results/metrics/table2/{d}.json", "results/metrics/edits/{d}.json"]
 DATASETS, MODELS = ("synth-faces", "synth-birds"), ("vae", "cvae", "discvae")
@@ -105,7 +106,23 @@ def collect(rev: str) -> dict:
 
 def claim_group(name: str) -> str:
     part = name.split("/")[2]
-    return {"table1": "Table 1", "table2": "Table 2", "figure4": "Figure 4", "figure5": "Figure 5"}.get(part, part)
+    return GROUP_NAMES.get(part, part)
+
+
+def common(runs: dict, part: str) -> list[str]:
+    """The metric cells (``part="values"``) or claims (``"verdicts"``) that every run has."""
+    return sorted(set.intersection(*(set(r[part]) for r in runs.values())))
+
+
+def cell_spread(runs: dict, key: str) -> tuple[float, float]:
+    """A metric cell's standard deviation and max − min across the runs."""
+    v = np.array([r["values"][key] for r in runs.values()])
+    return float(v.std(ddof=1)), float(v.max() - v.min())
+
+
+def flipped(runs: dict, claims: list[str]) -> list[str]:
+    """The claims whose verdict differs between runs."""
+    return [c for c in claims if len({r["verdicts"][c]["verdict"] for r in runs.values()}) > 1]
 
 
 def threshold(median_sd: float) -> float:
@@ -123,10 +140,10 @@ GENERATOR_COSINE = ("cvae/cosine", "discvae/cosine")      # Table 2's generators
 
 def summary(runs: dict, experiments: dict, machine: str) -> dict:
     """The noise floor as docs/noise_floor.json keeps it (see the module docstring)."""
-    keys = sorted(set.intersection(*(set(r["values"]) for r in runs.values())))
+    keys = common(runs, "values")
 
     def spread(select) -> dict:
-        cells = {k: float(np.std([r["values"][k] for r in runs.values()], ddof=1)) for k in keys if select(k)}
+        cells = {k: cell_spread(runs, k)[0] for k in keys if select(k)}
         if not cells:
             raise SystemExit("no metric cells in common between the runs")
         worst = max(cells, key=cells.get)
@@ -136,8 +153,8 @@ def summary(runs: dict, experiments: dict, machine: str) -> dict:
 
     table1 = spread(lambda k: kind(*k.split(":", 1)) == "Table 1 error (x10^3 MSE)")
     table2 = spread(lambda k: k.startswith("table2/") and k.split(":", 1)[1] in GENERATOR_COSINE)
-    claims = sorted(set.intersection(*(set(r["verdicts"]) for r in runs.values())))
-    flips = [c for c in claims if len({r["verdicts"][c]["verdict"] for r in runs.values()}) > 1]
+    claims = common(runs, "verdicts")
+    flips = flipped(runs, claims)
     datasets = sorted({k.split(":")[0].split("/")[1].removesuffix(".json") for k in keys})
     return {"measured_on": {"machine": machine, "seeds": len(runs), "datasets": datasets, "experiments": experiments},
             "table1": table1, "table2_generator_cosine": table2,
@@ -155,15 +172,11 @@ def main() -> None:
         ap.error("--write needs --machine: the runs' CPU is part of the measurement")
     refs = {name: exp_ref(name) for name in args.experiments}
     runs = {"HEAD (seed 0)": collect("HEAD")} | {name: collect(ref) for name, ref in refs.items()}
-    keys = sorted(set.intersection(*(set(r["values"]) for r in runs.values())))
     groups = defaultdict(list)
-    for k in keys:
-        path, cell = k.split(":", 1)
-        g = kind(path, cell)
-        if g is None:
-            continue
-        v = np.array([r["values"][k] for r in runs.values()])
-        groups[g].append((k, v.std(ddof=1), v.max() - v.min()))
+    for k in common(runs, "values"):
+        g = kind(*k.split(":", 1))
+        if g is not None:
+            groups[g].append((k, *cell_spread(runs, k)))
     print(f"runs: {', '.join(runs)}\n")
     print("| metrics (both datasets) | cells | median sd across seeds | largest sd (cell) | largest max − min |")
     print("|---|---|---|---|---|")
@@ -177,7 +190,7 @@ def main() -> None:
 
     # the claims: how far a paired mean difference moves between seeds, against the half-width
     # of the bootstrap interval one run reports (which covers test items, not training seeds)
-    claims = sorted(set.intersection(*(set(r["verdicts"]) for r in runs.values())))
+    claims = common(runs, "verdicts")
     by_group = defaultdict(list)
     for c in claims:
         diffs = np.array([r["verdicts"][c]["mean_diff"] for r in runs.values()])
@@ -189,7 +202,7 @@ def main() -> None:
         rows = np.array(by_group[g])
         print(f"| {g} | {len(rows)} | {np.median(rows[:, 0]):.3g} | {np.median(rows[:, 1]):.3g} | "
               f"{np.median(rows[:, 0] / rows[:, 1]):.2f} |")
-    flips = [c for c in claims if len({r["verdicts"][c]["verdict"] for r in runs.values()}) > 1]
+    flips = flipped(runs, claims)
     steady = {v: sum(1 for c in claims if c not in flips and runs["HEAD (seed 0)"]["verdicts"][c]["verdict"] == v)
               for v in ("holds", "fails", "inconclusive")}
     print(f"\nclaim verdicts that differ between seeds: {len(flips)} of {len(claims)}; the same in every run: "
