@@ -88,9 +88,9 @@ class ModelConfig:
         for key in READS[self.model]:
             section, _, sub = key.partition(".")
             if sub:
-                out.setdefault(section, {})[sub] = full[section][sub]
+                out.setdefault(section, {})[sub] = _lookup(full, key)
             else:
-                out[key] = full[key]
+                out[key] = _lookup(full, key)
         return out
 
     @classmethod
@@ -98,8 +98,7 @@ class ModelConfig:
         """From a model card's config; a field it does not keep (one its model does not read, or
         every field in the cards written before ``READS``) takes its default. A field that its
         model reads must be there."""
-        missing = [key for key in SHARED + READS.get(d.get("model"), ())
-                   if (d.get(key.split(".")[0]) if "." not in key else (d.get("latent") or {}).get(key[7:])) is None]
+        missing = [key for key in SHARED + READS.get(d.get("model"), ()) if _lookup(d, key) is None]
         if missing:
             raise ValueError(f"the {d.get('model')!r} config lacks {', '.join(missing)}, which the model reads")
         return from_mapping(cls, d)
@@ -117,6 +116,14 @@ class ModelConfig:
         return from_mapping(cls, keys, latent=latent, model=model,
                             n_attributes=len(attribute_names), attribute_kind=attribute_kind,
                             image_size=image_size, networks=networks)
+
+
+def _lookup(d: dict, key: str):
+    """A field of a card's config by its ``READS`` name ("latent.z": ``d["latent"]["z"]``); None
+    where it is absent."""
+    section, _, sub = key.partition(".")
+    value = d.get(section)
+    return (value or {}).get(sub) if sub else value
 
 
 def network_columns(prefixes: Sequence[Sequence[str]], names: Sequence[str]) -> tuple[tuple[int, ...], ...]:
