@@ -88,7 +88,8 @@ def tiny_datasets(tmp_path_factory, tiny_params) -> dict:
 def make_workspace(dest: Path, params: dict) -> Path:
     """A git repository holding the workflow (front-ends, params, package sources) and DVC."""
     dest.mkdir(parents=True, exist_ok=True)
-    for item in ("Snakefile", "dvc.yaml", "workflow", "src", ".dvcignore", "docs/noise_floor.json"):
+    for item in ("Snakefile", "dvc.yaml", "workflow", "src", ".dvcignore", "docs/noise_floor.json",
+                 "docs/oracle_generator.json"):
         src = ROOT / item
         (dest / item).parent.mkdir(parents=True, exist_ok=True)
         if src.is_dir():

@@ -42,6 +42,29 @@ def test_table2_compares_nn_blur_and_the_samples():
     assert table2_paragraph("d", claims, t2) == []
 
 
+def test_table2_quotes_a_perfect_generator_only_for_the_same_nn_reading():
+    t2 = {"NN": {"cosine": {"mean": 0.94}}, "NNblur": {"cosine": {"mean": 0.86}},
+          "cvae": {"cosine": {"mean": 0.70}}, "discvae": {"cosine": {"mean": 0.80}},
+          "regressor_on_test_images": {"cosine": {"mean": 0.95}}, "n_samples": 10}
+    claims = {"cvae_gt_NN": claim("CVAE > NN in cosine similarity", "fails")}
+    interval = {"mean_diff": 0.03, "ci_low": 0.02, "ci_high": 0.04, "n": 200}
+    oracle = {"n_samples": 10, "rows": {"NN": {"cosine": 0.94},
+                                        "oracle_best": {"cosine": 0.97, "minus_NN": interval, "above_NN": "holds"},
+                                        "oracle_one": {"cosine": 0.95, "minus_NN": interval, "above_NN": "holds"}}}
+    text = table2_paragraph("d", claims, t2, oracle)[0]
+    assert "scores 0.970 as its best of 10 samples, +0.030 [+0.020, +0.040] against NN" in text
+    assert "0.950 with one sample: the claim is within reach" in text
+    assert "the generators' best of 10 are 0.17 to 0.27 below the renderer's" in text
+    # a renderer that does not beat NN says the claim is out of any generator's reach
+    oracle["rows"]["oracle_best"].update(above_NN="inconclusive", minus_NN={**interval, "ci_low": -0.01})
+    assert "even the renderer does not beat NN" in table2_paragraph("d", claims, t2, oracle)[0]
+    # a measurement of another judge or data (another NN reading) is not quoted
+    t2["NN"]["cosine"]["mean"] = 0.93
+    text = table2_paragraph("d", claims, t2, oracle)[0]
+    assert "judged another NN reading" in text and "0.970" not in text
+    assert "perfect generator" not in table2_paragraph("d", claims, t2)[0]
+
+
 @pytest.mark.parametrize("slower, reading", [(True, "further from convergence"),
                                              (False, "do not single out under-training")])
 def test_table1_reads_the_training_curves(tiny_datasets, tmp_path, slower, reading):

@@ -127,8 +127,20 @@ def test_report_assembles_tables_figures_and_reading(evaluated, tiny_models, tmp
         "verdicts": {"claims": 38, "same_in_every_run": 35,
                      "flipped": ["synth-faces/figure4/gender_female_to_male", "synth-birds/table1/recon_full/cvae_lt_vae",
                                  "synth-birds/table1/recon_fg/cvae_lt_vae"]}}))
-    write_report(tiny_params_file, p, out / "tables", out / "metrics", figs, data, plots, floor, md_path, html_path)
+    oracle = tmp_path / "oracle_generator.json"   # a constructed perfect generator for one dataset, at this NN
+    t2 = json.loads((out / "metrics" / "table2" / "synth-birds.json").read_text())
+    interval = {"mean_diff": 0.05, "ci_low": 0.04, "ci_high": 0.06, "n": 4}
+    oracle.write_text(json.dumps({"measured_on": {"machine": "Test VM"}, "datasets": {"synth-birds": {
+        "n_samples": 2, "rows": {"NN": {"cosine": round(t2["NN"]["cosine"]["mean"], 4)},
+                                 "oracle_best": {"cosine": 0.9876, "minus_NN": interval, "above_NN": "holds"},
+                                 "oracle_one": {"cosine": 0.9, "minus_NN": interval, "above_NN": "holds"}}}}}))
+    write_report(tiny_params_file, p, out / "tables", out / "metrics", figs, data, plots, floor, md_path, html_path,
+                 oracle)
     md = md_path.read_text()
+    # the perfect generator is quoted in the Table 2 evidence, which a failing generator > NN claim writes
+    ledger = json.loads((out / "metrics" / "claims.json").read_text())
+    loses = any(c["verdict"] == "fails" for k, c in ledger["synth-birds"]["table2"].items() if k.endswith("_gt_NN"))
+    assert ("scores 0.988 as its best of 2 samples" in md) == loses
     assert ("over 4 seeds on the Test VM, a median standard deviation of 1.1 in a Table 1 cell, up to 7.7 in "
             "table1/x/y recon_fg, and 0.021 in a generator's Table 2 cosine") in md
     assert "beyond about twice that: 2.5 in a Table 1 cell, 0.045 in a generator's Table 2 cosine" in md
@@ -157,6 +169,13 @@ def test_report_assembles_tables_figures_and_reading(evaluated, tiny_models, tmp
     assert "figure5 stage" in capsys.readouterr().err
     # so does a missing or incomplete noise floor: the benchmark that writes it
     (figs / "figure5-synth-birds.png").write_bytes(b"\x89PNG")
+    for text in (None, json.dumps({"measured_on": {}})):          # and a missing or incomplete oracle file
+        oracle.unlink(missing_ok=True)
+        if text is not None:
+            oracle.write_text(text)
+        with pytest.raises(ArtifactError, match="oracle_generator.py"):
+            write_report(tiny_params_file, p, out / "tables", out / "metrics", figs, data, plots, floor, md_path,
+                         html_path, oracle)
     for text in (None, json.dumps({"table1": {}})):
         floor.unlink(missing_ok=True)
         if text is not None:

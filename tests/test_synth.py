@@ -40,6 +40,25 @@ def test_shapes_dtypes_and_nontrivial_content(name):
 
 
 @pytest.mark.parametrize("gen", [synth_faces, synth_birds])
+def test_nuisance_redrawn_for_fixed_semantic_factors_keeps_the_attributes(gen):
+    """sample_nuisance draws every factor that is not SEMANTIC; re-drawn for the same semantic
+    factors (the oracle generator of benchmarks/oracle_generator.py), the noise-free attributes
+    are unchanged while the pixels change."""
+    f = synth.float32(gen.sample_factors(np.random.default_rng(0), 24))
+    semantic = {k: f[k] for k in gen.SEMANTIC}
+    redrawn = {**semantic, **gen.sample_nuisance(np.random.default_rng(1), semantic)}
+    assert set(redrawn) == set(f), "sample_factors draws exactly the semantic and the nuisance factors"
+    assert set(gen.SEMANTIC).isdisjoint(gen.sample_nuisance(np.random.default_rng(1), semantic))
+    assert np.array_equal(gen.clean_attributes(redrawn), gen.clean_attributes(f))
+    a, _ = synth.render(gen.NAME, f)
+    b, _ = synth.render(gen.NAME, redrawn)
+    assert all(not np.array_equal(a[i], b[i]) for i in range(len(a)))
+    # and a different semantic factor does change the attributes, so the check above can fail
+    other = {**f, gen.SEMANTIC[0]: np.roll(f[gen.SEMANTIC[0]], 1)}
+    assert not np.array_equal(gen.clean_attributes(other), gen.clean_attributes(f))
+
+
+@pytest.mark.parametrize("gen", [synth_faces, synth_birds])
 def test_mask_is_exactly_the_rendered_foreground(gen):
     """Swapping the background changes only pixels outside the mask (up to the 1-px antialiased
     edge), and pixels deep inside the mask not at all."""

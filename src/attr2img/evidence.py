@@ -2,7 +2,8 @@
 the evidence of why, computed from the run's own outputs so that it stays true when they change.
 
 - Table 2, a generator > NN: how close NN's own labels are to the query (against the label
-  noise), what blurring NN's image costs, and where the generators' samples score beside both.
+  noise), what blurring NN's image costs, where the generators' samples score beside both, and
+  (from docs/oracle_generator.json) what a perfect generator, the synthetic renderer, scores.
 - Table 1, a model below another: how much of the frame the foreground is, and both models'
   last-epoch training reconstruction and training-loss change (their training curves).
 - Figure 4, a progression: how far the moved and the other readings travel, and how well the
@@ -40,7 +41,9 @@ def _failing(node: dict) -> dict:
     return {k: c for k, c in node.items() if c["verdict"] == "fails"}
 
 
-def table2_paragraph(dataset: str, claims: dict, t2: dict) -> list[str]:
+def table2_paragraph(dataset: str, claims: dict, t2: dict, oracle: dict | None = None) -> list[str]:
+    """``oracle``: the dataset's entry of docs/oracle_generator.json (benchmarks/oracle_generator.py),
+    read only if it judged this run's NN as this run does (the same judge and data)."""
     losers = [c["claim"].split(" > ")[0] for k, c in _failing(claims).items() if k.endswith("_gt_NN")]
     if not losers:
         return []
@@ -61,7 +64,29 @@ def table2_paragraph(dataset: str, claims: dict, t2: dict) -> list[str]:
                  "image: the judge reads less of the attributes in the samples than in a blurred real image.")
     else:
         text += "; ".join(f"{name} {score:.3f}, {_place(score, blur, nn)}" for name, score in scores.items()) + "."
+    if oracle is not None:
+        text += " " + oracle_sentence(oracle, nn, scores)
     return [text]
+
+
+def oracle_sentence(oracle: dict, nn: float, scores: dict) -> str:
+    """What a perfect generator (the dataset's renderer) scores against NN, from
+    docs/oracle_generator.json, if that measurement's NN is this run's."""
+    if oracle["rows"]["NN"]["cosine"] != round(nn, 4):
+        return ("(docs/oracle_generator.json judged another NN reading than this run's; rerun "
+                "benchmarks/oracle_generator.py --write for the perfect generator's reading.)")
+    best, one, k = oracle["rows"]["oracle_best"], oracle["rows"]["oracle_one"], oracle["n_samples"]
+    d = best["minus_NN"]
+    text = (f"A perfect generator, the dataset's own renderer drawing each test item again with fresh pose, "
+            f"lighting and background (benchmarks/oracle_generator.py), scores {best['cosine']:.3f} as its best of "
+            f"{k} samples, {d['mean_diff']:+.3f} [{d['ci_low']:+.3f}, {d['ci_high']:+.3f}] against NN (paired), "
+            f"and {one['cosine']:.3f} with one sample: ")
+    gaps = [best["cosine"] - score for score in scores.values()]
+    if best["above_NN"] == "holds":
+        return text + (f"the claim is within reach, but only of samples the judge reads about as well as real "
+                       f"images; the generators' best of {k} are {min(gaps):.2f} to {max(gaps):.2f} below the "
+                       f"renderer's.")
+    return text + "no generator of this data can show the claim: even the renderer does not beat NN."
 
 
 def _place(score: float, blur: float, nn: float) -> str:
@@ -134,7 +159,9 @@ def figure5_paragraphs(dataset: str, claims: dict) -> list[str]:
             for c in _failing(claims).values()]
 
 
-def evidence_section(ledger: dict, metrics_dir: Path, plots_dir: Path, data_dir: Path, datasets) -> list[str]:
+def evidence_section(ledger: dict, metrics_dir: Path, plots_dir: Path, data_dir: Path, datasets,
+                     oracle: dict | None = None) -> list[str]:
+    """``oracle``: docs/oracle_generator.json (its ``datasets``), or None."""
     md = ["## Why claims fail: the evidence", "",
           "For each failing claim, what this run's own outputs say about why (from the metrics, the training "
           "curves in results/plots/train and the test data; docs/fidelity.md has the longer discussion).", ""]
@@ -146,7 +173,7 @@ def evidence_section(ledger: dict, metrics_dir: Path, plots_dir: Path, data_dir:
         t2 = read_json(metrics_dir / "table2" / f"{d}.json", "attr2img evaluate-attributes")
         edits = read_json(metrics_dir / "edits" / f"{d}.json", "attr2img evaluate-edits")
         binary = read_json(data_dir / d / "card.json", f"attr2img prepare --dataset {d}")["attribute_kind"] == "binary"
-        body += table2_paragraph(d, claims.get("table2", {}), t2)
+        body += table2_paragraph(d, claims.get("table2", {}), t2, (oracle or {}).get(d))
         body += table1_paragraphs(d, claims.get("table1", {}), t1, plots_dir, data_dir / d)
         body += figure4_paragraphs(d, claims.get("figure4", {}), edits, binary)
         body += figure5_paragraphs(d, claims.get("figure5", {}))

@@ -149,6 +149,18 @@ def read_noise_floor(path) -> dict:
     return floor
 
 
+def read_oracle(path) -> dict:
+    """docs/oracle_generator.json, as benchmarks/oracle_generator.py --write saves it: its
+    ``datasets`` ({dataset: result}). A measurement kept in git, like the noise floor."""
+    how = "it is written by benchmarks/oracle_generator.py --write after `dvc repro`"
+    if not Path(path).exists():
+        raise ArtifactError(f"missing {path}; {how}")
+    oracle = read_json(Path(path), "python benchmarks/oracle_generator.py --write docs/oracle_generator.json")
+    if "datasets" not in oracle or "measured_on" not in oracle:
+        raise ArtifactError(f"{path} lacks its datasets or measured_on; {how}")
+    return oracle["datasets"]
+
+
 def noise_note(floor: dict, datasets) -> str:
     """What a `dvc metrics diff` must exceed, and which verdicts the training seed flips, from the
     measured noise floor (docs/noise_floor.json), so the report cannot drift from the measurement.
@@ -209,7 +221,7 @@ def claims_section(ledger: dict, datasets, floor: dict) -> list[str]:
 
 
 def build(params: dict, tables_dir: Path, metrics_dir: Path, figures: list[str], params_text: str,
-          cards: list[dict], plots_dir: Path, data_dir: Path, floor: dict) -> str:
+          cards: list[dict], plots_dir: Path, data_dir: Path, floor: dict, oracle: dict | None = None) -> str:
     datasets = params["datasets"]
     md = ["# attr2img results report", "",
           f"Produced by git revision `{git_revision()}` with the parameters at the end of this report. "
@@ -221,7 +233,7 @@ def build(params: dict, tables_dir: Path, metrics_dir: Path, figures: list[str],
     md.append("")
     ledger = read_json(metrics_dir / "claims.json", "attr2img claims")
     md += claims_section(ledger, datasets, floor)
-    md += evidence_section(ledger, metrics_dir, plots_dir, data_dir, datasets)
+    md += evidence_section(ledger, metrics_dir, plots_dir, data_dir, datasets, oracle)
     for name in ("table1.md", "table2.md"):
         text = (tables_dir / name).read_text()
         md += [re.sub(r"^(#+) ", r"#\1 ", line) for line in text.splitlines()] + [""]
@@ -278,9 +290,12 @@ def to_html(md: str) -> str:
 
 
 def write_report(params_path, params: dict, tables_dir, metrics_dir, figures_dir, data_dir, plots_dir,
-                 noise_floor, out_md, out_html) -> None:
+                 noise_floor, out_md, out_html, oracle=None) -> None:
+    """``oracle``: docs/oracle_generator.json, or None (the Table 2 evidence then has no
+    perfect-generator reading)."""
     out_md = Path(out_md)
     floor = read_noise_floor(noise_floor)
+    oracle = read_oracle(oracle) if oracle is not None else None
     cards = [read_json(Path(data_dir) / d / "card.json", f"attr2img prepare --dataset {d}") for d in params["datasets"]]
     figs = []
     for d in params["datasets"]:
@@ -290,7 +305,7 @@ def write_report(params_path, params: dict, tables_dir, metrics_dir, figures_dir
                 raise ArtifactError(f"missing {path}; it is written by the {stem} stage (attr2img {stem})")
             figs.append(str(path.relative_to(out_md.parent) if path.is_relative_to(out_md.parent) else path))
     md = build(params, Path(tables_dir), Path(metrics_dir), figs, Path(params_path).read_text(), cards,
-               Path(plots_dir), Path(data_dir), floor)
+               Path(plots_dir), Path(data_dir), floor, oracle)
     with atomic_path(out_md) as tmp:
         tmp.write_text(md)
     with atomic_path(out_html) as tmp:
@@ -306,9 +321,12 @@ def add_arguments(p) -> None:
                                        "benchmarks/noise_floor.py --write)"),
                        ("out", "output Markdown"), ("html", "output HTML")):
         p.add_argument(f"--{name}", required=True, help=what)
+    p.add_argument("--oracle", help="what a perfect generator scores in Table 2 (docs/oracle_generator.json, written "
+                                    "by benchmarks/oracle_generator.py --write); without it the Table 2 evidence "
+                                    "has no such reading")
 
 
 def main(args, params: dict) -> None:
     write_report(args.params, params, args.tables, args.metrics, args.figures, args.data, args.plots,
-                 args.noise_floor, args.out, args.html)
+                 args.noise_floor, args.out, args.html, args.oracle)
     print(f"wrote {args.out} and {args.html}")

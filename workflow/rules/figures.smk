@@ -125,6 +125,7 @@ rule report:
                stem=["overview", "occluders", "figure3", "figure4", "figure5", "figure6"]),
         expand("results/plots/train/{dataset}/{model}.tsv", dataset=config["datasets"], model=MODELS),
         "docs/noise_floor.json",
+        "docs/oracle_generator.json",
         SRC["report"],
     params:
         **P("*"),
@@ -139,4 +140,5 @@ rule report:
     shell:
         "attr2img report --params params.yaml --tables results/tables --metrics results/metrics"
         " --figures results/figures --data data/processed --plots results/plots/train"
-        " --noise-floor docs/noise_floor.json --out results/report.md --html results/report.html 2> {log}"
+        " --noise-floor docs/noise_floor.json --oracle docs/oracle_generator.json"
+        " --out results/report.md --html results/report.html 2> {log}"

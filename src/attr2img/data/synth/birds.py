@@ -34,7 +34,19 @@ ATTRIBUTES = tuple(f"{group}::{value}" for group, values in GROUPS for value in 
 LABEL_NOISE = 0.02
 
 
+# The factors the attributes describe; every other factor is a nuisance (sample_nuisance).
+SEMANTIC = ("primary", "wing", "pattern", "bill", "size")
+
+
 def sample_factors(rng: np.random.Generator, n: int) -> dict:
+    """Draw the semantic factors, then the nuisance factors given them, for ``n`` birds."""
+    f = sample_semantic(rng, n)
+    f.update(sample_nuisance(rng, f))
+    return f
+
+
+def sample_semantic(rng: np.random.Generator, n: int) -> dict:
+    """The factors the attributes describe (``SEMANTIC``) for ``n`` birds."""
     f = {}
     f["primary"] = rng.integers(0, len(COLOR_NAMES), n)
     same = rng.random(n) < 0.4                             # wings often share the body colour
@@ -42,8 +54,14 @@ def sample_factors(rng: np.random.Generator, n: int) -> dict:
     f["pattern"] = rng.choice(len(PATTERNS), n, p=[0.5, 0.25, 0.25])
     f["bill"] = rng.integers(0, len(BILLS), n)
     f["size"] = rng.integers(0, len(SIZES), n)
-    # nuisance
-    f["scale"] = SIZE_SCALE[f["size"]] * rng.uniform(0.92, 1.08, n).astype(np.float32)
+    return f
+
+
+def sample_nuisance(rng: np.random.Generator, semantic: dict) -> dict:
+    """The nuisance factors of birds with the given semantic factors, drawn from their
+    distribution given those (the scale jitters within the size class)."""
+    f, n = {}, len(semantic["size"])
+    f["scale"] = SIZE_SCALE[semantic["size"]] * rng.uniform(0.92, 1.08, n).astype(np.float32)
     f["cx"] = rng.uniform(-0.3, 0.3, n) * (1.1 - f["scale"])
     f["cy"] = rng.uniform(-0.25, 0.25, n) * (1.1 - f["scale"])
     f["theta"] = rng.uniform(-0.45, 0.45, n)

@@ -58,8 +58,19 @@ CX_RANGE, CY_RANGE, SCALE_RANGE = (-0.08, 0.08), (-0.06, 0.08), (1.45, 1.75)
 MEAN_CX, MEAN_CY, MEAN_SCALE = (round(sum(r) / 2, 6) for r in (CX_RANGE, CY_RANGE, SCALE_RANGE))
 
 
+# The factors the attributes describe; every other factor is a nuisance (sample_nuisance).
+SEMANTIC = ("male", "age", "smile", "open", "eyewear", "hair", "bald", "bangs", "beard", "mustache", "tone")
+
+
 def sample_factors(rng: np.random.Generator, n: int) -> dict:
-    """Draw the semantic factors and the nuisance factors for ``n`` faces."""
+    """Draw the semantic factors, then the nuisance factors given them, for ``n`` faces."""
+    f = sample_semantic(rng, n)
+    f.update(sample_nuisance(rng, f))
+    return f
+
+
+def sample_semantic(rng: np.random.Generator, n: int) -> dict:
+    """The factors the attributes describe (``SEMANTIC``) for ``n`` faces."""
     f = {}
     f["male"] = rng.random(n) < 0.5
     f["age"] = rng.beta(1.3, 1.3, n)                          # 0 young .. 1 old
@@ -74,8 +85,14 @@ def sample_factors(rng: np.random.Generator, n: int) -> dict:
     f["beard"] = f["male"] & (rng.random(n) < 0.3)
     f["mustache"] = f["male"] & (rng.random(n) < np.where(f["beard"], 0.8, 0.15))
     f["tone"] = rng.uniform(0, 1, n)                          # 0 pale .. 1 dark
-    # nuisance
-    f["long_hair"] = ~f["bald"] & (rng.random(n) < np.where(f["male"], 0.1, 0.75))
+    return f
+
+
+def sample_nuisance(rng: np.random.Generator, semantic: dict) -> dict:
+    """The nuisance factors of faces with the given semantic factors, drawn from their
+    distribution given those (hair length depends on gender and baldness)."""
+    f, n = {}, len(semantic["male"])
+    f["long_hair"] = ~semantic["bald"] & (rng.random(n) < np.where(semantic["male"], 0.1, 0.75))
     f["cx"] = rng.uniform(*CX_RANGE, n)
     f["cy"] = rng.uniform(*CY_RANGE, n)
     f["scale"] = rng.uniform(*SCALE_RANGE, n)
