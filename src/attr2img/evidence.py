@@ -72,7 +72,7 @@ def table2_paragraph(dataset: str, claims: dict, t2: dict, oracle: dict | None =
 def oracle_sentence(oracle: dict, nn: float, scores: dict) -> str:
     """What a perfect generator (the dataset's renderer) scores against NN, from
     docs/oracle_generator.json, if that measurement's NN is this run's."""
-    if oracle["rows"]["NN"]["cosine"] != round(nn, 4):
+    if abs(oracle["rows"]["NN"]["cosine"] - nn) > 2e-4:            # both rounded to 4 places
         return ("(docs/oracle_generator.json judged another NN reading than this run's; rerun "
                 "benchmarks/oracle_generator.py --write for the perfect generator's reading.)")
     best, one, k = oracle["rows"]["oracle_best"], oracle["rows"]["oracle_one"], oracle["n_samples"]
