@@ -187,6 +187,7 @@ def test_the_judge_depends_on_no_key_of_the_generators_recipe(default_dags, defa
     judge_keys = {keys for cmd, (name, _, _, keys) in dvc.items() if name.startswith("train-regressor@")}
     assert judge_keys, "no train-regressor stage"
     replaced = {("train", "lr"): 0.123, ("train", "lr_schedule"): "cosine", ("train", "weight_decay"): 0.5,
+                ("train", "kl_warmup"): 0.5,
                 ("train", "batch_size"): 7, ("model", "width"): 3.0, ("model", "dropout"): 0.9}
     for (section, key), value in replaced.items():
         assert all(f"{section}.{key}" not in keys for keys in judge_keys), f"{section}.{key}"

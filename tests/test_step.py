@@ -8,7 +8,7 @@ import torch
 
 from attr2img.models import ModelConfig, build_model
 from attr2img.train.augment import AugmentConfig, augment
-from attr2img.train.step import TrainStep, make_optimizer, restore, snapshot
+from attr2img.train.step import TrainStep, kl_scale, make_optimizer, restore, set_kl_scale, snapshot
 from conftest import stop_after
 
 cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
@@ -49,6 +49,34 @@ def test_eager_step_is_augment_loss_backward_adam():
         opt2.step()
     assert torch.equal(_params(model), _params(model2))
     assert not torch.equal(_params(model), _params(_setup()[0])), "the steps trained the model"
+
+
+def test_kl_warmup_rises_linearly_then_stays_at_one():
+    assert [kl_scale(0.0, s, 100) for s in (0, 50, 99)] == [1.0, 1.0, 1.0]          # off: the full weight
+    assert [kl_scale(0.2, s, 100) for s in (0, 5, 10, 19, 20, 99)] == [0.0, 0.25, 0.5, 0.95, 1.0, 1.0]
+
+
+@pytest.mark.parametrize("name, kl_keys", [("cvae", ("kl",)), ("vae", ("kl",)), ("discvae", ("kl_fg", "kl_bg"))])
+def test_kl_scale_weighs_the_generators_kl_terms_only(name, kl_keys):
+    model, _, x, m, y = _setup(name)
+    model.eval()                                   # no dropout; the reparameterisation noise is seeded below
+    losses = {}
+    for scale in (1.0, 0.25, 0.0):
+        set_kl_scale(model, scale)
+        torch.manual_seed(3)
+        with torch.no_grad():
+            total, parts = model.loss(x, m, y)
+        losses[scale] = (float(total), parts)
+    total, parts = losses[1.0]
+    kl = sum(float(parts[k]) for k in kl_keys)
+    rest = total - kl                              # the reconstruction (and gate) terms, the same at every scale
+    for scale in (0.25, 0.0):
+        assert losses[scale][0] == pytest.approx(rest + scale * kl, rel=1e-5)
+    assert kl > 1e-3, "the check above would pass without a KL term"
+    assert "kl_scale" not in model.state_dict(), "the warm-up's factor is not saved with the weights"
+    regressor = build_model(ModelConfig("regressor", 5, width=0.125))
+    set_kl_scale(regressor, 0.5)                   # a model without KL terms is left alone
+    assert not hasattr(regressor, "kl_scale")
 
 
 @pytest.mark.parametrize("steps_before", [0, 2])

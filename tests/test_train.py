@@ -55,6 +55,21 @@ def test_killed_and_resumed_run_is_bit_identical(tmp_path, tiny_datasets, tiny_p
     assert (tmp_path / "full" / "log.tsv").read_text() == (tmp_path / "cut" / "log.tsv").read_text()
 
 
+def test_kl_warmup_trains_otherwise_and_validates_on_the_full_elbo(tmp_path, tiny_datasets, tiny_params):
+    params = _params(tiny_params, epochs=2)
+    plain = _train(tiny_datasets, params, tmp_path / "plain", model="cvae")
+    params["train"]["kl_warmup"] = 1.0             # the KL weight rises over the whole run
+    warm = _train(tiny_datasets, params, tmp_path / "warm", model="cvae")
+    assert warm["train_params"]["kl_warmup"] == 1.0 and plain["train_params"]["kl_warmup"] == 0.0
+    assert warm["final"]["train_loss"] != plain["final"]["train_loss"]
+    for card in (plain, warm):                     # validation is the ELBO at the full KL weight (1 here)
+        f = card["final"]
+        assert f["val_loss"] == pytest.approx(f["val_recon"] + f["val_kl"], rel=1e-6)
+    # the judge has no KL term and no warm-up, whatever the generators' setting
+    judge = _train(tiny_datasets, params, tmp_path / "judge", model="regressor", dataset="synth-birds")
+    assert judge["train_params"]["kl_warmup"] == 0.0
+
+
 def test_checkpoint_of_other_parameters_is_not_resumed(tmp_path, tiny_datasets, tiny_params, capsys):
     params = _params(tiny_params, epochs=2)
     with pytest.raises(KeyboardInterrupt):

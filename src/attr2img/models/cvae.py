@@ -7,7 +7,8 @@ is the same network without y (``cfg.model == "vae"``: the attribute streams are
 and y is ignored).
 
 Loss (negative ELBO, per image, averaged over the batch): the reconstruction loss summed
-over pixels + kl_weight * KL(q(z | x, y) || N(0, I)).
+over pixels + kl_weight * KL(q(z | x, y) || N(0, I)). During a KL warm-up (train.kl_warmup)
+the training loop scales the KL weight by the ``kl_scale`` buffer; it is 1 otherwise.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class CVAE(nn.Module):
         self.dec_attr = nn.Sequential(nn.Linear(a, 2 * z), nn.ReLU()) if cfg.conditional else None
         self.decoder = ImageDecoder(z + (2 * z if cfg.conditional else 0),
                                     (ch(256), ch(256), ch(256), ch(128), ch(64)), {"x": "tanh"})
+        self.register_buffer("kl_scale", torch.ones(()), persistent=False)   # the KL warm-up's factor
 
     def encode(self, x: torch.Tensor, y: torch.Tensor):
         h_y = self.enc_attr(y) if self.cfg.conditional else None
@@ -57,7 +59,7 @@ class CVAE(nn.Module):
         x_hat, mu, logvar = self(x, y)
         rec = recon_loss(x_hat, x, self.cfg.recon_loss)
         kl = kl_to_standard_normal(mu.float(), logvar.float())
-        total = (rec + self.cfg.kl_weight * kl).mean()
+        total = (rec + self.cfg.kl_weight * self.kl_scale * kl).mean()
         return total, {"recon": rec.mean(), "kl": kl.mean()}
 
     @torch.no_grad()

@@ -15,7 +15,9 @@ backgrounds.
 
 Loss (authors' code / paper eq. 7), per image, summed over pixels, averaged over the batch:
     L(x_F, x*m) + L(x, x_hat) + lambda_g * BCE(g, 1 - m) + kl_weight * (KL_F + KL_B)
-The gate's target is the *background* mask 1 - m: g says where the background shows.
+The gate's target is the *background* mask 1 - m: g says where the background shows. During a
+KL warm-up (train.kl_warmup) the training loop scales kl_weight by the ``kl_scale`` buffer (1
+otherwise).
 """
 
 from __future__ import annotations
@@ -71,6 +73,7 @@ class DisCVAE(nn.Module):
         self.dec_fg = ImageDecoder(zf + 2 * zf, (ch(256), ch(256), ch(256), ch(128), ch(64)),
                                    {"x": "tanh", "gate": "logits"})
         self.dec_bg = BackgroundDecoder(zb, ch)
+        self.register_buffer("kl_scale", torch.ones(()), persistent=False)   # the KL warm-up's factor
 
     # -- recognition -------------------------------------------------------------------------
     def encode(self, x: torch.Tensor, m: torch.Tensor, y: torch.Tensor, sample: bool = True):
@@ -122,7 +125,7 @@ class DisCVAE(nn.Module):
                                                   reduction="none").flatten(1).sum(1)
         kl_f = kl_to_standard_normal(mu_f.float(), lv_f.float())
         kl_b = kl_to_standard_normal(mu_b.float(), lv_b.float())
-        total = (rec_fg + rec + self.cfg.gate_weight * gate + self.cfg.kl_weight * (kl_f + kl_b)).mean()
+        total = (rec_fg + rec + self.cfg.gate_weight * gate + self.cfg.kl_weight * self.kl_scale * (kl_f + kl_b)).mean()
         return total, {"recon_fg": rec_fg.mean(), "recon": rec.mean(), "gate_bce": gate.mean(),
                        "kl_fg": kl_f.mean(), "kl_bg": kl_b.mean()}
 

@@ -14,6 +14,7 @@ class TrainConfig:
     lr: float
     lr_schedule: str            # constant | cosine (to 0 over the run's steps)
     weight_decay: float
+    kl_warmup: float            # fraction of a generator's steps over which its KL weight rises from 0 (0 = off)
     checkpoint_every: int       # epochs between checkpoints
     cuda_graph: bool            # on CUDA, replay each training step as a CUDA graph
     epochs: dict                # dataset -> model -> epochs

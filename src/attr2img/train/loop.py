@@ -35,7 +35,7 @@ from attr2img.train import distributed
 from attr2img.train.augment import AugmentConfig
 from attr2img.train.checkpoint import Checkpoint, fingerprint, rng_state, set_rng_state
 from attr2img.train.config import TrainConfig
-from attr2img.train.step import TrainStep, make_optimizer, scheduled_lr, set_lr
+from attr2img.train.step import TrainStep, kl_scale, make_optimizer, scheduled_lr, set_kl_scale, set_lr
 
 EpochCallback = Callable[[int, dict], None]     # (epochs done, that epoch's log row), after its checkpoint
 
@@ -98,12 +98,12 @@ def recipe(params: dict, model_name: str) -> tuple[dict, dict]:
     """The ``train`` and ``model`` sections a model trains with: the generators' as written, the
     regressor's with params.yaml's ``regressor`` section in place of the optimiser's, batch's,
     network's and augmentation's keys (it is the judge of Table 2, not a model under comparison,
-    so it has a recipe of its own)."""
+    so it has a recipe of its own), and no KL warm-up (it has no KL term)."""
     train, model = params["train"], params["model"]
     if model_name != "regressor":
         return train, model
     r = params["regressor"]
-    train = {**train, **{k: r[k] for k in ("lr", "lr_schedule", "weight_decay", "batch_size")},
+    train = {**train, **{k: r[k] for k in ("lr", "lr_schedule", "weight_decay", "batch_size")}, "kl_warmup": 0.0,
              "augment": {d: r["augment"] for d in train["augment"]}}
     model = {"width": r["width"], "dropout": r["dropout"], "networks": r["networks"]}
     return train, model
@@ -168,6 +168,7 @@ def train(model_name: str, data_dir, out, params: dict, dataset: str, log_path, 
                    leave=False, disable=None if ranks.main else True)
         for i, (x, m, y) in enumerate(bar):
             set_lr(opt, scheduled_lr(tc.lr, tc.lr_schedule, step, epochs * steps_per_epoch))
+            set_kl_scale(model, kl_scale(tc.kl_warmup, step, epochs * steps_per_epoch))
             loss, parts = train_step(x, m, y, gen)
             step += 1
             for k, v in {"loss": loss, **parts}.items():      # summed on the device: no sync per step
@@ -175,6 +176,7 @@ def train(model_name: str, data_dir, out, params: dict, dataset: str, log_path, 
             if i % 10 == 0 and ranks.main:
                 bar.set_postfix(loss=f"{float(loss.detach()):.4g}")
         sums = distributed.mean_over_ranks(sums, ranks)
+        set_kl_scale(model, 1.0)                       # validation losses are the full ELBO
         row = {"epoch": epoch + 1, "step": step}
         row.update({f"train_{k}": float(v) / max(1, steps_per_epoch) for k, v in sums.items()})
         if ranks.main:

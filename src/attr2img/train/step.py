@@ -45,6 +45,23 @@ def scheduled_lr(lr: float, schedule: str, step: int, total_steps: int) -> float
     raise ValueError(f"unknown learning-rate schedule {schedule!r}; choose constant or cosine")
 
 
+def kl_scale(warmup: float, step: int, total_steps: int) -> float:
+    """The KL terms' weight at optimisation step ``step`` (0-based) of ``total_steps``, as a
+    fraction of ``model.kl_weight``: rising linearly from 0 over the first ``warmup`` of the steps
+    (the KL warm-up), 1 after; 1 throughout when ``warmup`` is 0."""
+    if warmup <= 0:
+        return 1.0
+    return min(1.0, step / (warmup * max(1, total_steps)))
+
+
+def set_kl_scale(model: torch.nn.Module, scale: float) -> None:
+    """Set a generator's ``kl_scale`` buffer in place (a CUDA graph reads it); models without
+    KL terms (the regressor) have none."""
+    buffer = getattr(model, "kl_scale", None)
+    if buffer is not None:
+        buffer.fill_(scale)
+
+
 def set_lr(opt: torch.optim.Optimizer, lr: float) -> None:
     """Set every parameter group's learning rate, in place when it is a tensor (a CUDA graph reads it)."""
     for group in opt.param_groups:
