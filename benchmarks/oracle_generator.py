@@ -44,17 +44,17 @@ from attr2img.scores import cosine
 STAGE_ROWS = ("NN", "NNblur", "cvae", "discvae")
 
 
-def test_items(dataset: str, params: dict, data_dir: Path, n: int) -> dict:
-    """The factors of the first ``n`` test items of ``dataset``, regenerated from params.yaml's
-    ``data`` section, after checking that they are the prepared data's."""
+def test_items(dataset: str, params: dict, prepared: np.ndarray) -> dict:
+    """The factors of the first ``len(prepared)`` test items of ``dataset``, regenerated from
+    params.yaml's ``data`` section, after checking that their attributes are ``prepared``, the
+    prepared test split's."""
     gen, cfg = synth.DATASETS[dataset], params["data"][dataset]
     rng = np.random.default_rng(cfg["seed"])
     factors = synth.float32(gen.sample_factors(rng, cfg["n_train"] + cfg["n_val"] + cfg["n_test"]))
     attributes = gen.attributes(rng, factors)
-    test = slice(cfg["n_train"] + cfg["n_val"], cfg["n_train"] + cfg["n_val"] + n)
-    prepared = ProcessedDataset(data_dir, "test").head(n).attributes.numpy()
-    if len(prepared) != n or not np.array_equal(attributes[test], prepared):
-        raise ArtifactError(f"{data_dir}'s test attributes are not those that params.yaml's data.{dataset} "
+    test = slice(cfg["n_train"] + cfg["n_val"], cfg["n_train"] + cfg["n_val"] + len(prepared))
+    if not np.array_equal(attributes[test], prepared):
+        raise ArtifactError(f"the prepared {dataset} test attributes are not those that params.yaml's data.{dataset} "
                             f"(seed {cfg['seed']}, split sizes {cfg['n_train']}/{cfg['n_val']}/{cfg['n_test']}) "
                             f"renders; run `dvc repro` first")
     return {k: v[test] for k, v in factors.items()}
@@ -84,8 +84,8 @@ def run(dataset: str, params: dict, data_dir: Path, regressor_dir: Path, table2:
                             f"run `dvc repro` first")
     regressor, _ = load_model(regressor_dir, "cpu")
     with torch.no_grad():
-        oracle = judged_cosines(regressor, oracle_images(dataset, test_items(dataset, params, data_dir, n), k, seed),
-                                test.attributes)
+        items = test_items(dataset, params, test.attributes.numpy())
+        oracle = judged_cosines(regressor, oracle_images(dataset, items, k, seed), test.attributes)
         real = judged_cosines(regressor, test.images.numpy(), test.attributes)[:, 0]
     cos = {"oracle_best": oracle.max(1).values.numpy(), "oracle_one": oracle[:, 0].numpy(),
            "real_test_images": real.numpy(), **{name: stage[f"{name}/cosine"] for name in STAGE_ROWS}}

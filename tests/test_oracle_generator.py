@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from attr2img.data import synth
+from attr2img.data.loader import ProcessedDataset
 from attr2img.errors import ArtifactError
 from attr2img.inference import evaluate_attributes
 from attr2img.inference.config import Table2Config
@@ -26,7 +27,7 @@ def table2(tiny_models, tiny_params, tmp_path_factory):
 def test_oracle_draws_the_test_items_attributes_with_fresh_nuisance(tiny_datasets, tiny_params):
     oracle = load_benchmark("oracle_generator")
     _, data = tiny_datasets["synth-birds"]
-    items = oracle.test_items("synth-birds", tiny_params, data, 4)
+    items = oracle.test_items("synth-birds", tiny_params, ProcessedDataset(data, "test").head(4).attributes.numpy())
     full = synth.generate("synth-birds", 40, tiny_params["data"]["synth-birds"]["seed"])
     gen = synth.DATASETS["synth-birds"]
     assert np.array_equal(gen.clean_attributes(items), full["clean_attributes"][32:36])   # the test split's first 4
