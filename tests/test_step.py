@@ -6,6 +6,7 @@ import json
 import pytest
 import torch
 
+from attr2img.device import autocast
 from attr2img.models import ModelConfig, build_model
 from attr2img.train.augment import AugmentConfig, augment
 from attr2img.train.step import TrainStep, kl_scale, make_optimizer, restore, set_kl_scale, snapshot
@@ -104,6 +105,18 @@ def test_restore_undoes_training_in_place(steps_before):
         for i, s in before[1]["state"].items():
             for k, v in s.items():
                 assert torch.equal(state[i][k], v), (i, k)
+
+
+def test_cpu_autocast_is_fp32_or_bf16_as_asked():
+    conv = torch.nn.Conv2d(3, 4, 3)
+    x = torch.randn(1, 3, 8, 8)
+    cpu = torch.device("cpu")
+    with autocast(cpu):
+        assert conv(x).dtype == torch.float32
+    with autocast(cpu, "bf16"):
+        assert conv(x).dtype == torch.bfloat16
+    with pytest.raises(ValueError, match="fp16"):
+        autocast(cpu, "fp16")
 
 
 def test_cpu_optimizer_is_the_plain_adam():

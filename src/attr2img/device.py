@@ -60,10 +60,15 @@ def resolve_device(preference: str | torch.device = "auto") -> torch.device:
     return device
 
 
-def autocast(device: torch.device):
-    """bf16 autocast on CUDA; plain fp32 on the CPU."""
+def autocast(device: torch.device, cpu_precision: str = "fp32"):
+    """bf16 autocast on CUDA; on the CPU plain fp32, or bf16 autocast with ``cpu_precision="bf16"``
+    (params ``train.cpu_precision``: the generators' training only; inference stays fp32)."""
     if device.type == "cuda":
         return torch.autocast("cuda", dtype=torch.bfloat16)
+    if cpu_precision == "bf16":
+        return torch.autocast("cpu", dtype=torch.bfloat16)
+    if cpu_precision != "fp32":
+        raise ValueError(f"unknown CPU precision {cpu_precision!r}; choose fp32 or bf16")
     return contextlib.nullcontext()
 
 

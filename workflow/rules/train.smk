@@ -1,7 +1,8 @@
 # The generators, in two rules that differ only in the model keys they depend on (those each model
 # reads: attr2img.models.config.READS), as in dvc.yaml; the train keys, the recipe, are the same.
 TRAIN_KEYS = ("train.seed", "train.device", "train.threads", "train.batch_size", "train.lr", "train.lr_schedule",
-              "train.weight_decay", "train.kl_warmup", "train.checkpoint_every", "train.cuda_graph", "train.epochs.{dataset}.{model}",
+              "train.weight_decay", "train.kl_warmup", "train.checkpoint_every", "train.cuda_graph", "train.cpu_precision",
+              "train.epochs.{dataset}.{model}",
               "train.augment.{dataset}")
 
 

@@ -17,5 +17,6 @@ class TrainConfig:
     kl_warmup: float            # fraction of a generator's steps over which its KL weight rises from 0 (0 = off)
     checkpoint_every: int       # epochs between checkpoints
     cuda_graph: bool            # on CUDA, replay each training step as a CUDA graph
+    cpu_precision: str          # fp32 | bf16: the training step's arithmetic on the CPU (CUDA: always bf16 autocast)
     epochs: dict                # dataset -> model -> epochs
     augment: dict               # dataset -> AugmentConfig's keys

@@ -49,14 +49,14 @@ def _write_log(path: Path, rows: list[dict]) -> None:
 
 
 @torch.no_grad()
-def evaluate(model, data: ProcessedDataset, batch_size: int, device, seed: int) -> dict:
+def evaluate(model, data: ProcessedDataset, batch_size: int, device, seed: int, cpu_precision: str = "fp32") -> dict:
     """Mean of every loss part over a split, with fixed noise (independent of the training RNG)."""
     model.eval()
     sums, n = {}, 0
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
         torch.manual_seed(seed)
         for x, m, y in data.batches(batch_size, device=device):
-            with autocast(device):
+            with autocast(device, cpu_precision):
                 loss, parts = model.loss(x, m, y)
             for k, v in {"loss": loss, **parts}.items():
                 sums[k] = sums.get(k, 0.0) + float(v) * len(x)
@@ -65,7 +65,8 @@ def evaluate(model, data: ProcessedDataset, batch_size: int, device, seed: int) 
 
 
 @torch.no_grad()
-def recalibrate_batchnorm(model, data: ProcessedDataset, batch_size: int, device, seed: int) -> int:
+def recalibrate_batchnorm(model, data: ProcessedDataset, batch_size: int, device, seed: int,
+                          cpu_precision: str = "fp32") -> int:
     """Replace every batch norm's running statistics by their exact average over ``data`` (the
     training images, not augmented) under the final weights; returns the layers recalibrated.
 
@@ -86,7 +87,7 @@ def recalibrate_batchnorm(model, data: ProcessedDataset, batch_size: int, device
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
         torch.manual_seed(seed)                          # the posterior samples of the pass
         for x, m, y in data.batches(batch_size, device=device):
-            with autocast(device):
+            with autocast(device, cpu_precision):
                 model.loss(x, m, y)           # batches come channels-last
     for bn, momentum in zip(layers, momenta):
         bn.momentum = momentum
@@ -98,12 +99,14 @@ def recipe(params: dict, model_name: str) -> tuple[dict, dict]:
     """The ``train`` and ``model`` sections a model trains with: the generators' as written, the
     regressor's with params.yaml's ``regressor`` section in place of the optimiser's, batch's,
     network's and augmentation's keys (it is the judge of Table 2, not a model under comparison,
-    so it has a recipe of its own), and no KL warm-up (it has no KL term)."""
+    so it has a recipe of its own), no KL warm-up (it has no KL term), and fp32 on the CPU (its
+    targets were reached so; the generators' ``train.cpu_precision`` is theirs)."""
     train, model = params["train"], params["model"]
     if model_name != "regressor":
         return train, model
     r = params["regressor"]
     train = {**train, **{k: r[k] for k in ("lr", "lr_schedule", "weight_decay", "batch_size")}, "kl_warmup": 0.0,
+             "cpu_precision": "fp32",
              "augment": {d: r["augment"] for d in train["augment"]}}
     model = {"width": r["width"], "dropout": r["dropout"], "networks": r["networks"]}
     return train, model
@@ -156,7 +159,7 @@ def train(model_name: str, data_dir, out, params: dict, dataset: str, log_path, 
     # -- the epochs ----------------------------------------------------------------------------
     # (a CUDA graph does not capture DDP's gradient all-reduce: distributed steps run eagerly)
     train_step = TrainStep(model, opt, aug, device, loss_fn=loss_fn, shard=(ranks.rank, ranks.world),
-                           cuda_graph=tc.cuda_graph and not ranks.enabled)
+                           cuda_graph=tc.cuda_graph and not ranks.enabled, cpu_precision=tc.cpu_precision)
     t0 = time.perf_counter() - elapsed
     steps_per_epoch = len(train_set) // tc.batch_size
     for epoch in range(start_epoch, epochs):
@@ -180,7 +183,8 @@ def train(model_name: str, data_dir, out, params: dict, dataset: str, log_path, 
         row = {"epoch": epoch + 1, "step": step}
         row.update({f"train_{k}": float(v) / max(1, steps_per_epoch) for k, v in sums.items()})
         if ranks.main:
-            row.update({f"val_{k}": v for k, v in evaluate(model, val_set, tc.batch_size, device, tc.seed).items()})
+            row.update({f"val_{k}": v for k, v in
+                        evaluate(model, val_set, tc.batch_size, device, tc.seed, tc.cpu_precision).items()})
             _write_log(Path(log_path), rows + [row])
             tqdm.write(f"{dataset}/{model_name} epoch {epoch + 1}/{epochs}: train loss {row['train_loss']:.4g}, "
                        f"val loss {row['val_loss']:.4g}")
@@ -195,9 +199,10 @@ def train(model_name: str, data_dir, out, params: dict, dataset: str, log_path, 
 
     # -- outputs -------------------------------------------------------------------------------
     final = dict(rows[-1]) if rows else {}
-    if ranks.main and recalibrate_batchnorm(model, train_set, tc.batch_size, device, tc.seed):
+    if ranks.main and recalibrate_batchnorm(model, train_set, tc.batch_size, device, tc.seed, tc.cpu_precision):
         # the card describes the saved weights: their validation losses after recalibration
-        final.update({f"val_{k}": v for k, v in evaluate(model, val_set, tc.batch_size, device, tc.seed).items()})
+        final.update({f"val_{k}": v for k, v in
+                      evaluate(model, val_set, tc.batch_size, device, tc.seed, tc.cpu_precision).items()})
         final["batchnorm"] = "recalibrated on the training images"
     card = model_card(model, dataset=dataset, data_card=train_set.card, attribute_mean=train_set.attributes.mean(0),
                       train_params=run_params,

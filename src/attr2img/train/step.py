@@ -76,14 +76,17 @@ class TrainStep:
 
     ``loss_fn(x, m, y) -> (loss, parts)`` defaults to ``model.loss`` (a DistributedDataParallel
     wrapper goes here, with ``shard=(rank, world)``: the batch is this rank's slice of the
-    global one). ``cuda_graph`` replays the step as a CUDA graph on CUDA devices; batches of
+    global one). ``cpu_precision`` ("fp32" or "bf16") is the step's arithmetic on the CPU (CUDA
+    always runs it under bf16 autocast). ``cuda_graph`` replays the step as a CUDA graph on CUDA devices; batches of
     another shape than the captured one run eagerly. The returned tensors
     of a graphed step are overwritten by the next step: read them before calling again.
     """
 
     def __init__(self, model: torch.nn.Module, opt: torch.optim.Optimizer, aug: AugmentConfig,
-                 device: torch.device, loss_fn=None, cuda_graph: bool = True, shard: tuple[int, int] = (0, 1)):
+                 device: torch.device, loss_fn=None, cuda_graph: bool = True, shard: tuple[int, int] = (0, 1),
+                 cpu_precision: str = "fp32"):
         self.model, self.opt, self.aug, self.device = model, opt, aug, device
+        self.cpu_precision = cpu_precision
         self.loss_fn = loss_fn or model.loss
         self.graphed = cuda_graph and device.type == "cuda"
         self.graph = None
@@ -108,7 +111,7 @@ class TrainStep:
 
     def _eager(self, x, m, y, r):
         x, m = aug_mod.apply(x, m, self.aug, r)
-        with autocast(self.device):
+        with autocast(self.device, self.cpu_precision):
             loss, parts = self.loss_fn(x, m, y)
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
