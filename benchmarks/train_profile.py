@@ -8,10 +8,13 @@ them (``TrainStep``): batch conversion from the uint8 store ("data"), augmentati
 and to a kind of operator: convolution, batch norm, pooling, linear, the likelihood and KL terms,
 elementwise, layout (copies, cat, views) and the rest. The profiler adds a few microseconds to
 every operator, so the phases' shares are read with that in mind; the wall time per step is
-measured without it first. ``--layers`` also times each convolution of the model alone (forward
+measured without it first. The step runs in the arithmetic params.yaml gives each model
+(``train.cpu_precision`` for the generators, ``regressor.cpu_precision`` for the judges) unless
+``--cpu-precision`` names one for all. ``--layers`` also times each convolution of the model alone (forward
 and backward at its input's shape in the step) and prints its FLOP rate.
 
     python benchmarks/train_profile.py [--models vae,cvae,discvae,faces-judge,birds-judge] [--steps 20] [--top 8] [--layers]
+                                       [--cpu-precision params|fp32|bf16]
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from torch.profiler import ProfilerActivity, profile, record_function
 from torch.utils.flop_counter import FlopCounterMode
 
 from attr2img.data.synth import birds, faces
-from attr2img.device import configure_threads
+from attr2img.device import autocast, configure_threads
 from attr2img.images import to_model_space
 from attr2img.models import ModelConfig, build_model
 from attr2img.models import cvae as cvae_mod, discvae as discvae_mod
@@ -65,7 +68,7 @@ def kind_of(name: str) -> str:
 
 
 def setup(which: str, params: dict):
-    """(model, optimizer, augmentation, batch size, dataset store) for one profiled model."""
+    """(model, optimizer, augmentation, batch size, dataset store, CPU precision) for one profiled model."""
     if which in JUDGES:
         dataset, names, kind = JUDGES[which]
         model_name = "regressor"
@@ -82,7 +85,7 @@ def setup(which: str, params: dict):
     store = (torch.randint(0, 256, (n, 64, 64, 3), dtype=torch.uint8),
              (torch.rand(n, 64, 64) > 0.5).to(torch.uint8) * 255,
              torch.rand(n, len(names)).round() if kind == "binary" else torch.randn(n, len(names)))
-    return model, opt, aug, int(train["batch_size"]), store
+    return model, opt, aug, int(train["batch_size"]), store, train["cpu_precision"]
 
 
 @contextlib.contextmanager
@@ -104,7 +107,7 @@ def labelled_loss_terms():
             setattr(mod, fn, orig)
 
 
-def make_step(model, opt, aug, batch, store, gen):
+def make_step(model, opt, aug, batch, store, gen, precision):
     images, masks, attrs = store
 
     def step():
@@ -114,7 +117,7 @@ def make_step(model, opt, aug, batch, store, gen):
             y = attrs[idx]
         with record_function("augment"):
             x, m = aug_mod.apply(x, m, aug, aug_mod.draws(batch, gen))
-        with record_function("forward"):
+        with record_function("forward"), autocast(torch.device("cpu"), precision):
             loss, _ = model.loss(x, m, y)
         with record_function("backward"):
             opt.zero_grad(set_to_none=True)
@@ -133,10 +136,11 @@ def phase_of(event) -> str | None:
     return None
 
 
-def run(which: str, params: dict, steps: int, top: int) -> None:
-    model, opt, aug, batch, store = setup(which, params)
+def run(which: str, params: dict, steps: int, top: int, precision: str) -> None:
+    model, opt, aug, batch, store, own = setup(which, params)
+    precision = own if precision == "params" else precision
     gen = torch.Generator().manual_seed(0)
-    step = make_step(model, opt, aug, batch, store, gen)
+    step = make_step(model, opt, aug, batch, store, gen, precision)
     for _ in range(3):
         step()
     t = time.perf_counter()
@@ -158,7 +162,7 @@ def run(which: str, params: dict, steps: int, top: int) -> None:
         ops[e.name] += e.self_cpu_time_total
     total = sum(table.values())
     kinds = [k for k, _ in KINDS] + ["elementwise"]
-    print(f"\n### {which} (batch {batch}; {wall:.1f} ms per step without the profiler, "
+    print(f"\n### {which} ({precision}, batch {batch}; {wall:.1f} ms per step without the profiler, "
           f"{total / steps / 1e3:.1f} ms of operator time with it)\n")
     print("| phase | share | " + " | ".join(kinds) + " |")
     print("|---|---|" + "---|" * len(kinds))
@@ -173,7 +177,7 @@ def run(which: str, params: dict, steps: int, top: int) -> None:
 
 def conv_layers(which: str, params: dict) -> None:
     """Each convolution alone: forward + backward at the shape it sees in the step, and its rate."""
-    model, opt, aug, batch, (images, masks, attrs) = setup(which, params)
+    model, opt, aug, batch, (images, masks, attrs), _ = setup(which, params)
     seen = {}
     hooks = [mod.register_forward_hook(lambda m, i, o, name=name: seen.setdefault(name, (m, i[0].shape)) and None)
              for name, mod in model.named_modules() if isinstance(mod, nn.Conv2d)]
@@ -181,7 +185,7 @@ def conv_layers(which: str, params: dict) -> None:
     model.loss(x, m, attrs[:batch])
     for h in hooks:
         h.remove()
-    print(f"\n{which}: each convolution alone, forward + backward at batch {batch}\n")
+    print(f"\n{which}: each convolution alone, forward + backward at batch {batch}, fp32\n")
     print("| layer | input | out channels, kernel | ms | GFLOP/s |")
     print("|---|---|---|---|---|")
     total_t = total_f = 0.0
@@ -220,14 +224,16 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--top", type=int, default=8)
     ap.add_argument("--params", default=str(PARAMS))
-    ap.add_argument("--layers", action="store_true", help="also time each convolution alone")
+    ap.add_argument("--layers", action="store_true", help="also time each convolution alone (fp32)")
+    ap.add_argument("--cpu-precision", choices=["params", "fp32", "bf16"], default="params",
+                    help="the step's arithmetic (params: what params.yaml gives each model)")
     args = ap.parse_args()
     params = yaml.safe_load(Path(args.params).read_text())
     threads = configure_threads(params["train"]["threads"])
     print(f"device: cpu ({platform.processor() or platform.machine()}, {threads} threads); torch {torch.__version__}; "
           f"width {params['model']['width']} (generators), {params['regressor']['width']} (judges)")
     for which in args.models.split(","):
-        run(which, params, args.steps, args.top)
+        run(which, params, args.steps, args.top, args.cpu_precision)
         if args.layers:
             conv_layers(which, params)
 

@@ -11,24 +11,23 @@ steps first (oneDNN builds its kernels for each new shape during the first steps
 
 Levers measured here, not used by the pipeline: ``--compile`` (torch.compile of the loss),
 ``--optimizer foreach|fused`` (Adam's multi-tensor or fused CPU implementation instead of the
-pipeline's plain one), ``--cpu-bf16`` (bf16 autocast on the CPU; the fraction then compares
-bf16 work with the fp32 reference, so it is marked as such).
+pipeline's plain one), ``--threads``. ``--cpu-precision bf16`` runs the step as the default
+pipeline now does (``train.cpu_precision``: bf16 autocast on the CPU); its fraction compares
+bf16 work with the fp32 reference, so it is marked as such. The default, fp32, is the target's.
 
     python benchmarks/train_throughput.py [--device auto|cpu|cuda] [--width 1.0] [--steps 10] [--eager] [--compile]
-                                          [--optimizer plain|foreach|fused] [--cpu-bf16] [--threads N]
+                                          [--optimizer plain|foreach|fused] [--cpu-precision fp32|bf16] [--threads N]
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import platform
 import time
 
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-import attr2img.train.step as step_mod
 from attr2img.device import autocast, configure_threads, resolve_device
 from attr2img.models import ModelConfig, build_model
 from attr2img.train.augment import AugmentConfig
@@ -43,28 +42,10 @@ def optimizer(kind: str, params, device):
     return torch.optim.Adam(params, lr=3e-4, weight_decay=0.004, **{kind: True})
 
 
-@contextlib.contextmanager
-def cpu_bf16(enabled: bool):
-    """While enabled, the training step runs under bf16 autocast on the CPU too (a lever only)."""
-    if not enabled:
-        yield autocast
-        return
-    bf16 = lambda device: torch.autocast(device.type, dtype=torch.bfloat16)     # noqa: E731
-    saved, step_mod.autocast = step_mod.autocast, bf16
-    try:
-        yield bf16
-    finally:
-        step_mod.autocast = saved
-
-
 def bench(name: str, width: float, device, batch: int, steps: int, n_attr: int = 73,
           compile_loss: bool = False, cuda_graph: bool = True, opt_kind: str = "plain",
-          bf16_on_cpu: bool = False, warmup: int = 5) -> dict:
-    with cpu_bf16(bf16_on_cpu and device.type == "cpu") as amp:
-        return _bench(name, width, device, batch, steps, n_attr, compile_loss, cuda_graph, opt_kind, amp, warmup)
-
-
-def _bench(name, width, device, batch, steps, n_attr, compile_loss, cuda_graph, opt_kind, amp, warmup) -> dict:
+          cpu_precision: str = "fp32", warmup: int = 5) -> dict:
+    """One model's training throughput; ``cpu_precision`` is the pipeline's ``train.cpu_precision``."""
     torch.manual_seed(0)
     cfg = ModelConfig(name, n_attr, width=width)
     model = build_model(cfg).to(device).to(memory_format=torch.channels_last).train()
@@ -77,14 +58,15 @@ def _bench(name, width, device, batch, steps, n_attr, compile_loss, cuda_graph, 
     gen = torch.Generator().manual_seed(0)
     aug = AugmentConfig()
 
-    train_step = TrainStep(model, opt, aug, device, cuda_graph=cuda_graph and not compile_loss)
+    train_step = TrainStep(model, opt, aug, device, cuda_graph=cuda_graph and not compile_loss,
+                           cpu_precision=cpu_precision)
 
     def step():
         train_step(x, m, y, gen)
 
     loss_fn = model.loss._torchdynamo_orig_callable if compile_loss else model.loss
     with FlopCounterMode(display=False) as counter:
-        with amp(device):
+        with autocast(device, cpu_precision):
             loss, _ = loss_fn(x, m, y)
         loss.backward()
     flops_per_image = counter.get_total_flops() / batch
@@ -114,7 +96,8 @@ def main() -> None:
     ap.add_argument("--eager", action="store_true", help="on CUDA, launch every step eagerly (no CUDA graph)")
     ap.add_argument("--optimizer", choices=["plain", "foreach", "fused"], default="plain",
                     help="on the CPU, Adam's implementation (the pipeline's is plain; experiment)")
-    ap.add_argument("--cpu-bf16", action="store_true", help="bf16 autocast on the CPU too (experiment)")
+    ap.add_argument("--cpu-precision", choices=["fp32", "bf16"], default="fp32",
+                    help="the step's arithmetic on the CPU (params train.cpu_precision; the target is fp32's)")
     ap.add_argument("--threads", type=int, default=0, help="CPU threads (0 = every core, as the pipeline)")
     ap.add_argument("--warmup", type=int, default=5, help="untimed steps per model before timing")
     args = ap.parse_args()
@@ -130,13 +113,14 @@ def main() -> None:
     print(f"device: {device} ({name}); torch {torch.__version__}; width {args.width}; batch {args.batch}"
           f"{'; torch.compile' if args.compile else ''}{'; eager' if args.eager and device.type == 'cuda' else ''}"
           f"{'; Adam ' + args.optimizer if args.optimizer != 'plain' else ''}"
-          f"{'; bf16 autocast on the CPU (bf16 work against the fp32 reference)' if args.cpu_bf16 else ''}")
+          f"{'; bf16 autocast on the CPU (bf16 work against the fp32 reference)' if args.cpu_precision == 'bf16' else ''}")
     print(f"{describe(ref)} ({'fp32' if device.type == 'cpu' else 'bf16'})")
     print("| model | params (M) | GFLOP/image (fwd+bwd) | images/s | achieved GFLOP/s | fraction of reference |")
     print("|---|---|---|---|---|---|")
     for model in args.models.split(","):
         r = bench(model, args.width, device, args.batch, args.steps, compile_loss=args.compile,
-                  cuda_graph=not args.eager, opt_kind=args.optimizer, bf16_on_cpu=args.cpu_bf16, warmup=args.warmup)
+                  cuda_graph=not args.eager, opt_kind=args.optimizer, cpu_precision=args.cpu_precision,
+                  warmup=args.warmup)
         print(f"| {model} | {r['params_m']:.2f} | {r['gflop_per_image']:.2f} | {r['images_per_s']:.1f} | "
               f"{r['achieved_gflops']:.1f} | {r['achieved_gflops'] * 1e9 / peak:.2f} |")
 

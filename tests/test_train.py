@@ -70,7 +70,7 @@ def test_kl_warmup_trains_otherwise_and_validates_on_the_full_elbo(tmp_path, tin
     assert judge["train_params"]["kl_warmup"] == 0.0
 
 
-def test_cpu_precision_trains_the_generators_in_bf16_and_the_judge_in_fp32(tmp_path, tiny_datasets, tiny_params):
+def test_cpu_precision_is_the_generators_own_and_the_judges_own(tmp_path, tiny_datasets, tiny_params):
     params = _params(tiny_params, epochs=1)
     runs = {}
     for precision in ("fp32", "bf16"):
@@ -80,9 +80,13 @@ def test_cpu_precision_trains_the_generators_in_bf16_and_the_judge_in_fp32(tmp_p
     fp32, bf16 = (runs[k]["final"] for k in ("fp32", "bf16"))
     assert bf16["train_loss"] != fp32["train_loss"], "bf16 autocast changed nothing: it did not run"
     assert bf16["val_loss"] == pytest.approx(fp32["val_loss"], rel=0.05), "bf16 is the same recipe in other arithmetic"
-    # the judge trains in fp32 whatever the generators' setting: its card says so
+    # the judge follows its own key (regressor.cpu_precision), not the generators' (bf16 here)
+    params["regressor"]["cpu_precision"] = "fp32"
     judge = _train(tiny_datasets, params, tmp_path / "judge", model="regressor", dataset="synth-birds")
     assert judge["train_params"]["cpu_precision"] == "fp32"
+    params["train"]["cpu_precision"], params["regressor"]["cpu_precision"] = "fp32", "bf16"
+    judge = _train(tiny_datasets, params, tmp_path / "judge-bf16", model="regressor", dataset="synth-birds")
+    assert judge["train_params"]["cpu_precision"] == "bf16"
 
 
 def test_checkpoint_of_other_parameters_is_not_resumed(tmp_path, tiny_datasets, tiny_params, capsys):

@@ -99,14 +99,13 @@ def recipe(params: dict, model_name: str) -> tuple[dict, dict]:
     """The ``train`` and ``model`` sections a model trains with: the generators' as written, the
     regressor's with params.yaml's ``regressor`` section in place of the optimiser's, batch's,
     network's and augmentation's keys (it is the judge of Table 2, not a model under comparison,
-    so it has a recipe of its own), no KL warm-up (it has no KL term), and fp32 on the CPU (its
-    targets were reached so; the generators' ``train.cpu_precision`` is theirs)."""
+    so it has a recipe of its own, ``cpu_precision`` included), and no KL warm-up (it has no KL term)."""
     train, model = params["train"], params["model"]
     if model_name != "regressor":
         return train, model
     r = params["regressor"]
-    train = {**train, **{k: r[k] for k in ("lr", "lr_schedule", "weight_decay", "batch_size")}, "kl_warmup": 0.0,
-             "cpu_precision": "fp32",
+    train = {**train, **{k: r[k] for k in ("lr", "lr_schedule", "weight_decay", "batch_size", "cpu_precision")},
+             "kl_warmup": 0.0,
              "augment": {d: r["augment"] for d in train["augment"]}}
     model = {"width": r["width"], "dropout": r["dropout"], "networks": r["networks"]}
     return train, model
