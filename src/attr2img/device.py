@@ -62,7 +62,8 @@ def resolve_device(preference: str | torch.device = "auto") -> torch.device:
 
 def autocast(device: torch.device, cpu_precision: str = "fp32"):
     """bf16 autocast on CUDA; on the CPU plain fp32, or bf16 autocast with ``cpu_precision="bf16"``
-    (params ``train.cpu_precision``: the generators' training only; inference stays fp32)."""
+    (params ``train.cpu_precision`` for the generators' training, ``regressor.cpu_precision`` for
+    the judge's; inference stays fp32)."""
     if device.type == "cuda":
         return torch.autocast("cuda", dtype=torch.bfloat16)
     if cpu_precision == "bf16":

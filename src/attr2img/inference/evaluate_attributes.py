@@ -36,6 +36,13 @@ def summary(cos: torch.Tensor, err: torch.Tensor) -> dict:
 
 
 @torch.no_grad()
+def nearest_training(y: torch.Tensor, train_y: torch.Tensor, chunk: int = 256) -> torch.Tensor:
+    """For each query attribute vector, the index of the training vector nearest to it (the NN
+    baseline's choice: smallest distance, the same order as MSE), ``chunk`` queries at a time."""
+    return torch.cat([torch.cdist(y[i:i + chunk], train_y).argmin(1) for i in range(0, len(y), chunk)])
+
+
+@torch.no_grad()
 def predict(regressor, x: torch.Tensor, batch: int = 256) -> torch.Tensor:
     return torch.cat([regressor.predict(x[i:i + batch].contiguous(memory_format=torch.channels_last)).float()
                       for i in range(0, len(x), batch)])
@@ -78,7 +85,7 @@ def evaluate(model_dirs: dict, data_dir, p: Table2Config, out_metrics, out_per_v
 
     train = ProcessedDataset(data_dir, "train")
     ty = train.attributes.to(device)
-    nn_idx = torch.cat([torch.cdist(y[i:i + 256], ty).argmin(1) for i in range(0, len(y), 256)])
+    nn_idx = nearest_training(y, ty)
     # how close the nearest training image's own labels are to the query: when this is within the
     # label noise, NN is an oracle for the query's attributes and sets a ceiling no sampler beats
     results["NN_label_distance"] = {"mse": mean_sem(mse(ty[nn_idx], y).cpu())}
