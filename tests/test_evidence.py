@@ -30,6 +30,10 @@ def test_table2_compares_nn_blur_and_the_samples():
     [text] = table2_paragraph("d", claims, t2)
     assert "CVAE > NN fails" in text and "disCVAE > NN" not in text      # only the failing claims are named
     assert "2.0 times the label noise" in text and "takes it to 0.860" in text
+    assert "close to the queried attributes" in text
+    far = {**t2, "NN_label_distance": {"mse": {"mean": 0.6}}}      # 6 times the noise: not a near twin
+    assert "6.0 times the label noise" in (far_text := table2_paragraph("d", claims, far)[0])
+    assert "attributes well away from the queried ones" in far_text and "close to" not in far_text
     # each generator is placed on its own: the CVAE's 0.70 below the blur, the disCVAE's 0.90 above it
     assert "CVAE 0.700, below the blurred image; disCVAE 0.900, between the blurred and the sharp image." in text
     assert "the judge reads less" not in text

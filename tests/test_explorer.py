@@ -17,7 +17,10 @@ from attr2img.data.fmt import load_split
 from attr2img.editing import Editor
 from attr2img.errors import UsageError
 from attr2img.explorer import MAX_UPLOAD, make_server
+from attr2img.data.synth import faces as synth_faces
 from conftest import ROOT
+
+N_FACE_ATTRIBUTES = len(synth_faces.ATTRIBUTES)
 
 
 @pytest.fixture(scope="module")
@@ -114,10 +117,10 @@ def test_upload_predicts_attributes_and_infers_z(server, tiny_datasets):
     ("/api/render?model=synth-faces/cvae&set.Wings=1", 400, "unknown attribute"),
     ("/api/render?model=synth-faces/cvae&set.Smiling=40", 422, "out of range"),
     ("/api/render?model=synth-faces/cvae&y=1,2,x", 400, "comma-separated numbers"),
-    ("/api/render?model=synth-faces/cvae&y=1,2", 400, "takes 17"),
+    ("/api/render?model=synth-faces/cvae&y=1,2", 400, f"takes {N_FACE_ATTRIBUTES}"),
     ("/api/render?model=synth-faces/cvae&fseed=abc", 400, "integer"),
     ("/api/render?model=synth-faces/cvae&z=1,2", 400, "latent has"),
-    ("/api/render?model=synth-faces/cvae&y=nan" + ",0" * 16, 400, "NaN"),
+    ("/api/render?model=synth-faces/cvae&y=nan" + ",0" * (N_FACE_ATTRIBUTES - 1), 400, "NaN"),
     ("/api/render?fseed=1", 400, "missing parameter 'model'"),
     ("/api/render?model=synth-faces/cvae&&&=", 400, "malformed"),
     ("/etc/passwd", 404, "no such page"),

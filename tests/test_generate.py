@@ -6,7 +6,10 @@ import torch
 
 from attr2img.cli import main
 from attr2img.errors import AttributeInputError, ModelError
+from attr2img.data.synth import faces as synth_faces
 from attr2img.generate import AttributeGenerator
+
+A = len(synth_faces.ATTRIBUTES)
 
 
 @pytest.fixture(scope="module")
@@ -47,10 +50,10 @@ def test_unknown_attribute_lists_valid_names(trained):
 
 def test_wrong_vector_length_lists_valid_names(trained):
     g = AttributeGenerator(trained[0] / "cvae")
-    with pytest.raises(AttributeInputError, match=r"shape \(16,\).*expected \(17,\).*Pale Skin"):
-        g.generate(np.zeros(16, np.float32))
+    with pytest.raises(AttributeInputError, match=rf"shape \({A - 1},\).*expected \({A},\).*Pale Skin"):
+        g.generate(np.zeros(A - 1, np.float32))
     with pytest.raises(AttributeInputError, match="NaN"):
-        g.generate(np.full(17, np.nan, np.float32))
+        g.generate(np.full(A, np.nan, np.float32))
 
 
 def test_regressor_is_not_a_generator(trained):
@@ -73,7 +76,7 @@ def test_sample_cli_writes_a_grid(trained, tmp_path):
 def test_sample_cli_vector_file(trained, tmp_path):
     root, data = trained
     vec = tmp_path / "y.txt"
-    vec.write_text(" ".join(["0.5"] * 17))
+    vec.write_text(" ".join(["0.5"] * A))
     assert main(["sample", "--model", str(root / "cvae"), "--data", str(data), "--vector", str(vec),
                  "-n", "2", "--out", str(tmp_path / "g.png")]) == 0
 

@@ -59,3 +59,25 @@ def test_refuses_data_that_params_do_not_render(table2, tiny_params):
     other["data"]["synth-birds"]["seed"] += 1
     with pytest.raises(ArtifactError, match="seed"):
         oracle.run("synth-birds", other, data, models / "regressor", npz)
+
+
+def test_judge_only_measures_new_data_before_any_generator(table2, tiny_params):
+    """Without the stage's output (issue 32: data measured before the generators are retrained),
+    NN is chosen and judged by the benchmark itself, as the stage does, and no generator row appears."""
+    oracle = load_benchmark("oracle_generator")
+    models, data, npz = table2
+    r = oracle.run("synth-birds", tiny_params, data, models / "regressor", None)
+    assert set(r["rows"]) == {"NN", "oracle_best", "oracle_one", "real_test_images"}
+    assert r["generators_minus_oracle"] == {}
+    assert r["rows"]["NN"]["cosine"] == pytest.approx(float(np.load(npz)["NN/cosine"].mean()), abs=1e-4)
+
+
+def test_refuses_a_stage_output_of_other_data(table2, tiny_params, tmp_path):
+    """A table2.npz whose NN reads otherwise than this data and judge give is stale: refused."""
+    oracle = load_benchmark("oracle_generator")
+    models, data, npz = table2
+    stale = dict(np.load(npz))
+    stale["NN/cosine"] = stale["NN/cosine"] - 0.01
+    np.savez(tmp_path / "stale.npz", **stale)
+    with pytest.raises(ArtifactError, match="not the Table 2 stage's output"):
+        oracle.run("synth-birds", tiny_params, data, models / "regressor", tmp_path / "stale.npz")

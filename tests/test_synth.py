@@ -123,7 +123,8 @@ def _render_face_with(**factors):
     """One face (no bangs, beard or glasses, not bald) rendered once per value of the changed factor."""
     f = synth_faces.sample_factors(np.random.default_rng(3), 1)
     f.update(bald=np.array([False]), bangs=np.array([False]), beard=np.array([False]),
-             mustache=np.array([False]), eyewear=np.array([0]), tone=np.array([0.2]), male=np.array([False]))
+             mustache=np.array([False]), eyewear=np.array([0]), tone=np.array([0.2]), male=np.array([False]),
+             lipstick=np.array([0.0]))
     (key, values), = factors.items()
     out = []
     for value in values:
@@ -156,6 +157,49 @@ def test_moustache_is_darker_than_a_beard():
     changed = np.abs(with_moustache - plain) > 0.05
     assert changed.sum() >= 5
     assert (with_moustache - plain)[changed].mean() < -0.05
+
+
+@pytest.mark.parametrize("key", synth_faces.GRADED)
+def test_each_graded_face_score_is_drawn_in_proportion(key):
+    """Every graded level is a score of its own (its column rises with it and no other moves) and
+    the renderer draws it: the face changes from level 0 to 0.5 and more from 0 to 1."""
+    f = synth.float32(synth_faces.sample_factors(np.random.default_rng(5), 1))
+    f.update(male=np.array([True]), beard=np.array([False]), mustache=np.array([False]), bald=np.array([False]),
+             bangs=np.array([False]), eyewear=np.array([0]))
+    levels = [{**f, key: np.array([v], np.float32)} for v in (0.0, 0.5, 1.0)]
+    scores = np.concatenate([synth_faces.clean_attributes(g) for g in levels])
+    col = synth_faces.ATTRIBUTES.index(synth_faces.ATTRIBUTES[17 + synth_faces.GRADED.index(key)])
+    assert scores[0, col] < scores[1, col] < scores[2, col]
+    assert np.array_equal(np.delete(scores, col, 1), np.delete(scores[[0, 0, 0]], col, 1))
+    img = [synth_faces.render(g)[0][0] for g in levels]
+    half, full = np.abs(img[1] - img[0]).sum(), np.abs(img[2] - img[0]).sum()
+    assert 0 < half < full and np.abs(img[2] - img[0]).max() > 0.1
+
+
+def test_face_scores_are_graded_and_correlated_like_lfws():
+    """Most scores are graded levels, not two levels with noise; some pairs correlate as LFW's do."""
+    d = synth.generate("synth-faces", 800, 3)
+    clean = d["clean_attributes"]
+    graded = [len(np.unique(np.round(clean[:, j], 3))) > 20 for j in range(clean.shape[1])]
+    assert np.mean(graded) > 0.5
+    r = np.corrcoef(clean.T)
+    col = synth_faces.ATTRIBUTES.index
+    assert r[col("Male"), col("Wearing Lipstick")] < -0.5 and r[col("Male"), col("Bushy Eyebrows")] > 0.3
+    assert r[col("Senior"), col("Strong Nose-Mouth Lines")] > 0.4
+
+
+def test_bird_crown_and_bill_colours_are_drawn():
+    """The crown's and the bill's colour labels show in the pixels of the head and the bill."""
+    f = synth.float32(synth_birds.sample_factors(np.random.default_rng(6), 1))
+    f.update(theta=np.array([0.0], np.float32), mirror=np.array([1.0], np.float32), bill=np.array([2]))
+    for key, group in (("crown", "has_crown_color"), ("bill_color", "has_bill_color")):
+        values = dict(synth_birds.GROUPS)[group]
+        birds = [{**f, key: np.array([c])} for c in range(len(values))]
+        for c, g in enumerate(birds):
+            labels = synth_birds.clean_attributes(g)[0]
+            assert labels[synth_birds.ATTRIBUTES.index(f"{group}::{values[c]}")] == 1
+        img = [synth_birds.render(g)[0][0] for g in birds]
+        assert all(np.abs(img[c] - img[0]).max() > 0.2 for c in range(1, len(values)))
 
 
 def test_bird_colour_labels_are_visible_in_the_pixels():
