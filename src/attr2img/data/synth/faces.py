@@ -5,9 +5,10 @@ sunglasses, beard and moustache) over a natural-image background. Attribute scor
 LFW's continuous classifier scores (Kumar et al.): positive means "present", with noise.
 
 LFW's scores are the outputs of classifiers run on the image, so every attribute here is drawn
-where the image shows it: gender in the lips' colour, the brows and the face's width; age in
-lines on the forehead and cheeks and a darker skin; a moustache darker than a beard
-(docs/fidelity.md: before these cues the judge could barely read gender, age or a moustache).
+where the image shows it: gender in the lips' colour and the face's width (and in the levels
+that go with it: bushier brows, stubble, less lipstick); age in lines on the forehead and a
+darker skin (and deeper nose-mouth lines); a moustache darker than a beard (docs/fidelity.md:
+before these cues the judge could barely read gender, age or a moustache).
 
 Ten of the scores are graded, as most of LFW's are: how chubby the face is, how harsh the
 lighting, rosy cheeks, lipstick, bushy brows, shiny skin, nose-mouth lines, stubble, how open the
