@@ -78,10 +78,12 @@ def judged_cosines(regressor, images_u8: np.ndarray, y: torch.Tensor) -> torch.T
 
 
 def stage_rows(table2: Path | None, ids: list, nn: np.ndarray) -> dict:
-    """The Table 2 stage's generator rows from ``table2`` (none when it is absent), after checking
-    that it scored the same test vectors and that its NN reads as this benchmark's."""
-    if table2 is None or not Path(table2).exists():
+    """The Table 2 stage's generator rows from ``table2`` (none when it is None: ``--judge-only``),
+    after checking that it scored the same test vectors and that its NN reads as this benchmark's."""
+    if table2 is None:
         return {}
+    if not Path(table2).exists():
+        raise ArtifactError(f"{table2} is missing: run `dvc repro` first, or measure the judge alone with --judge-only")
     stage = np.load(table2)
     if list(stage["ids"]) != ids or not np.allclose(stage["NN/cosine"], nn, atol=1e-4):
         raise ArtifactError(f"{table2} is not the Table 2 stage's output for this data and judge "
@@ -92,7 +94,7 @@ def stage_rows(table2: Path | None, ids: list, nn: np.ndarray) -> dict:
 def run(dataset: str, params: dict, data_dir: Path, regressor_dir: Path, table2: Path | None = None,
         seed: int = 0) -> dict:
     """Per-vector cosines of every row (``ROWS``), and each row's paired comparison with NN;
-    the generators' rows only where ``table2`` exists."""
+    the generators' rows only where ``table2`` is given."""
     n, k = params["table2"]["n_test"], params["table2"]["n_samples"]
     test = ProcessedDataset(data_dir, "test").head(n)
     train = ProcessedDataset(data_dir, "train")

@@ -14,10 +14,10 @@ import pytest
 
 from attr2img.cli import main
 from attr2img.data.fmt import load_split
+from attr2img.data.synth import faces as synth_faces
 from attr2img.editing import Editor
 from attr2img.errors import UsageError
 from attr2img.explorer import MAX_UPLOAD, make_server
-from attr2img.data.synth import faces as synth_faces
 from conftest import ROOT
 
 N_FACE_ATTRIBUTES = len(synth_faces.ATTRIBUTES)

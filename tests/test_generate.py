@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from attr2img.cli import main
-from attr2img.errors import AttributeInputError, ModelError
 from attr2img.data.synth import faces as synth_faces
+from attr2img.errors import AttributeInputError, ModelError
 from attr2img.generate import AttributeGenerator
 
 A = len(synth_faces.ATTRIBUTES)

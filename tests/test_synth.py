@@ -168,7 +168,7 @@ def test_each_graded_face_score_is_drawn_in_proportion(key):
              bangs=np.array([False]), eyewear=np.array([0]))
     levels = [{**f, key: np.array([v], np.float32)} for v in (0.0, 0.5, 1.0)]
     scores = np.concatenate([synth_faces.clean_attributes(g) for g in levels])
-    col = synth_faces.ATTRIBUTES.index(synth_faces.ATTRIBUTES[17 + synth_faces.GRADED.index(key)])
+    col = synth_faces.ATTRIBUTES.index(synth_faces.GRADED[key])
     assert scores[0, col] < scores[1, col] < scores[2, col]
     assert np.array_equal(np.delete(scores, col, 1), np.delete(scores[[0, 0, 0]], col, 1))
     img = [synth_faces.render(g)[0][0] for g in levels]

@@ -37,10 +37,12 @@ ATTRIBUTES = (
     "Male", "Youth", "Senior", "Smiling", "Frowning", "Mouth Wide Open",
     "Eyeglasses", "Sunglasses", "Black Hair", "Blond Hair", "Brown Hair", "Gray Hair",
     "Bald", "Bangs", "No Beard", "Mustache", "Pale Skin",
-    # graded levels (GRADED)
-    "Chubby", "Harsh Lighting", "Rosy Cheeks", "Wearing Lipstick", "Bushy Eyebrows",
-    "Shiny Skin", "Strong Nose-Mouth Lines", "5 o' Clock Shadow", "Eyes Open", "Big Nose",
 )
+# The graded factors, each a level in [0, 1] with a score of its own: factor -> attribute name.
+GRADED = {"chubby": "Chubby", "harsh": "Harsh Lighting", "rosy": "Rosy Cheeks", "lipstick": "Wearing Lipstick",
+          "bushy": "Bushy Eyebrows", "shiny": "Shiny Skin", "folds": "Strong Nose-Mouth Lines",
+          "stubble": "5 o' Clock Shadow", "eyes_open": "Eyes Open", "nose": "Big Nose"}
+ATTRIBUTES += tuple(GRADED.values())
 KIND = "continuous"
 HAIR_COLORS = np.array([[0.07, 0.06, 0.06],   # black
                         [0.93, 0.80, 0.45],   # blond
@@ -73,9 +75,7 @@ MEAN_CX, MEAN_CY, MEAN_SCALE = (round(sum(r) / 2, 6) for r in (CX_RANGE, CY_RANG
 
 
 # The factors the attributes describe; every other factor is a nuisance (sample_nuisance).
-# The graded factors, each a level in [0, 1], in ATTRIBUTES' order after the 17 first.
-GRADED = ("chubby", "harsh", "rosy", "lipstick", "bushy", "shiny", "folds", "stubble", "eyes_open", "nose")
-SEMANTIC = ("male", "age", "smile", "open", "eyewear", "hair", "bald", "bangs", "beard", "mustache", "tone") + GRADED
+SEMANTIC = ("male", "age", "smile", "open", "eyewear", "hair", "bald", "bangs", "beard", "mustache", "tone") + tuple(GRADED)
 
 
 def sample_factors(rng: np.random.Generator, n: int) -> dict:
